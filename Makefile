@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: Apache-2.0
+#
+# cinderlib: top-level build. Kbuild (next to this file) builds the kernel
+# module; this Makefile drives it and the userspace parts.
+#
+#   make            build everything (module, library, CLI, drivers, tests)
+#   make check      install what is needed, build, run every test
+#   make demo       the main job: a volume's life in the test VM
+#   make install    install library, CLI, drivers, udev rules, module (DKMS)
+
+BUILD ?= $(CURDIR)/build
+KDIR ?= $(shell $(CURDIR)/scripts/find-kdir)
+W ?=
+export BUILD KDIR
+
+.PHONY: all module userspace drivers tests kselftest check deps demo \
+	install clean checkpatch bench
+
+all: module userspace drivers tests
+
+module:
+	@test -n "$(KDIR)" || { echo "No kernel build tree found: run scripts/install-deps.sh or set KDIR=" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=$(W) modules
+
+userspace:
+	$(MAKE) -C userspace
+
+drivers: userspace
+	$(MAKE) -C drivers
+
+kselftest:
+	scripts/get-kselftest "$(BUILD)/kselftest"
+
+tests: userspace drivers kselftest
+	$(MAKE) -C tests
+
+deps:
+	scripts/install-deps.sh
+
+# Dependencies first, in their own make, so that KDIR is found afterwards.
+check:
+	scripts/install-deps.sh
+	$(MAKE) all
+	scripts/run-tests
+
+demo:
+	scripts/install-deps.sh
+	$(MAKE) all
+	scripts/vm-run -- scripts/demo
+
+checkpatch:
+	scripts/checkpatch kernel/*.c kernel/*.h uapi/linux/cinderblk.h
+
+install: all
+	$(MAKE) -C userspace install
+	$(MAKE) -C drivers install
+	scripts/install-module
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -rf $(BUILD)

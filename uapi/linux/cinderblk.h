@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * cinderblk: block devices (/dev/cbdN) whose I/O goes to a backing handed in
+ * by userspace. This header is the only contract between the kernel module
+ * and userspace: the generic netlink family "cinderblk" and the ioctls of
+ * /dev/cinderblk-control and /dev/cbdN.
+ */
+#ifndef _UAPI_LINUX_CINDERBLK_H
+#define _UAPI_LINUX_CINDERBLK_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define CINDERBLK_GENL_NAME		"cinderblk"
+#define CINDERBLK_GENL_VERSION		1
+#define CINDERBLK_GENL_MCGRP_EVENTS	"events"
+
+#define CINDERBLK_CONTROL_NAME		"cinderblk-control"
+#define CINDERBLK_DISK_PREFIX		"cbd"
+
+/* Length of a volume id in text form (a UUID), without the NUL. */
+#define CINDERBLK_VOLUME_ID_LEN		36
+
+/* Ask the kernel for the first free index on add. */
+#define CINDERBLK_INDEX_ANY		0xffffffffU
+
+enum cinderblk_cmd {
+	CINDERBLK_CMD_UNSPEC,
+	CINDERBLK_CMD_DEV_ADD,		/* in: device attrs; reply: device */
+	CINDERBLK_CMD_DEV_REMOVE,	/* in: INDEX [, FORCE] */
+	CINDERBLK_CMD_DEV_GET,		/* in: INDEX; or dump of all devices */
+	CINDERBLK_CMD_DEV_RESIZE,	/* in: INDEX, SIZE */
+	CINDERBLK_CMD_DEV_SUSPEND,	/* in: INDEX [, FREEZE] */
+	CINDERBLK_CMD_DEV_RESUME,	/* in: INDEX */
+	CINDERBLK_CMD_DEV_RECONFIGURE,	/* in: INDEX, new backing; suspended */
+
+	/* Notifications on the "events" multicast group: carry INDEX etc. */
+	CINDERBLK_CMD_EVT_ADDED,
+	CINDERBLK_CMD_EVT_REMOVED,
+	CINDERBLK_CMD_EVT_RESIZED,
+	CINDERBLK_CMD_EVT_SUSPENDED,
+	CINDERBLK_CMD_EVT_RESUMED,
+	CINDERBLK_CMD_EVT_LINK_DOWN,
+	CINDERBLK_CMD_EVT_LINK_UP,
+
+	__CINDERBLK_CMD_MAX,
+};
+#define CINDERBLK_CMD_MAX (__CINDERBLK_CMD_MAX - 1)
+
+enum cinderblk_attr {
+	CINDERBLK_ATTR_UNSPEC,
+	CINDERBLK_ATTR_PAD,
+	CINDERBLK_ATTR_INDEX,		/* u32 */
+	CINDERBLK_ATTR_SIZE,		/* u64, bytes */
+	CINDERBLK_ATTR_LOGICAL_BLOCK_SIZE,	/* u32, 512..4096, power of 2 */
+	CINDERBLK_ATTR_PHYSICAL_BLOCK_SIZE,	/* u32, >= logical, power of 2 */
+	CINDERBLK_ATTR_FLAGS,		/* u32, enum cinderblk_dev_flags */
+	CINDERBLK_ATTR_VOLUME_ID,	/* string, CINDERBLK_VOLUME_ID_LEN */
+	CINDERBLK_ATTR_BACKING_TYPE,	/* u32, enum cinderblk_backing_type */
+	CINDERBLK_ATTR_BACKING_FD,	/* s32, file backing */
+	CINDERBLK_ATTR_NR_HW_QUEUES,	/* u32 */
+	CINDERBLK_ATTR_QUEUE_DEPTH,	/* u32 */
+	CINDERBLK_ATTR_IO_TIMEOUT_MS,	/* u32, 0 = module default */
+	CINDERBLK_ATTR_FORCE,		/* flag: remove with I/O in flight */
+	CINDERBLK_ATTR_FREEZE,		/* flag: suspend freezes the fs too */
+	CINDERBLK_ATTR_STATE,		/* u32, enum cinderblk_dev_state (out) */
+	CINDERBLK_ATTR_OPEN_COUNT,	/* u32 (out) */
+	CINDERBLK_ATTR_STATS,		/* nested, enum cinderblk_stat (out) */
+	CINDERBLK_ATTR_EXTENTS,		/* nested list of EXTENT (remap) */
+	CINDERBLK_ATTR_SOCKET_FDS,	/* nested list of s32 (nbd) */
+	CINDERBLK_ATTR_DISK_NAME,	/* string, "cbdN" (out) */
+	__CINDERBLK_ATTR_MAX,
+};
+#define CINDERBLK_ATTR_MAX (__CINDERBLK_ATTR_MAX - 1)
+
+/* Statistics of one device, nested in CINDERBLK_ATTR_STATS; all u64. */
+enum cinderblk_stat {
+	CINDERBLK_STAT_UNSPEC,
+	CINDERBLK_STAT_PAD,
+	CINDERBLK_STAT_READ_IOS,
+	CINDERBLK_STAT_READ_BYTES,
+	CINDERBLK_STAT_WRITE_IOS,
+	CINDERBLK_STAT_WRITE_BYTES,
+	CINDERBLK_STAT_FLUSH_IOS,
+	CINDERBLK_STAT_DISCARD_IOS,
+	CINDERBLK_STAT_WRITE_ZEROES_IOS,
+	CINDERBLK_STAT_ERRORS,
+	CINDERBLK_STAT_INFLIGHT,
+	__CINDERBLK_STAT_MAX,
+};
+#define CINDERBLK_STAT_MAX (__CINDERBLK_STAT_MAX - 1)
+
+/* One extent of a remap table, nested in CINDERBLK_ATTR_EXTENTS; all u64. */
+enum cinderblk_extent_attr {
+	CINDERBLK_EXTENT_UNSPEC,
+	CINDERBLK_EXTENT_PAD,
+	CINDERBLK_EXTENT_START,		/* bytes, offset in the cbd device */
+	CINDERBLK_EXTENT_LENGTH,	/* bytes */
+	CINDERBLK_EXTENT_LOWER_OFFSET,	/* bytes, offset in the lower device */
+	__CINDERBLK_EXTENT_MAX,
+};
+#define CINDERBLK_EXTENT_MAX (__CINDERBLK_EXTENT_MAX - 1)
+
+enum cinderblk_backing_type {
+	CINDERBLK_BACKING_NONE,
+	CINDERBLK_BACKING_FILE,		/* regular file or block device fd */
+	CINDERBLK_BACKING_REMAP,	/* block device fd + extent table */
+	CINDERBLK_BACKING_NBD,		/* negotiated NBD sockets */
+	__CINDERBLK_BACKING_MAX,
+};
+
+enum cinderblk_dev_flags {
+	CINDERBLK_F_READ_ONLY		= 1U << 0,
+	CINDERBLK_F_DISCARD		= 1U << 1,
+	CINDERBLK_F_WRITE_ZEROES	= 1U << 2,
+	CINDERBLK_F_FUA			= 1U << 3,
+};
+#define CINDERBLK_F_ALL (CINDERBLK_F_READ_ONLY | CINDERBLK_F_DISCARD | \
+			 CINDERBLK_F_WRITE_ZEROES | CINDERBLK_F_FUA)
+
+enum cinderblk_dev_state {
+	CINDERBLK_STATE_LIVE = 1,
+	CINDERBLK_STATE_SUSPENDED,
+	CINDERBLK_STATE_LINK_DOWN,
+	CINDERBLK_STATE_DYING,
+};
+
+/*
+ * ioctl interface, for system software that prefers it to netlink.
+ * Every struct starts with a version and ends with reserved space that must
+ * be zero; the kernel refuses unknown versions and non-zero reserved fields.
+ */
+#define CINDERBLK_IOCTL_VERSION		1
+#define CINDERBLK_IOCTL_MAGIC		0xCB	/* numbers 0x40..0x5f */
+
+/* Control flags of struct cinderblk_ioc_dev.ctl_flags. */
+#define CINDERBLK_CTL_FORCE		(1U << 0)	/* remove */
+#define CINDERBLK_CTL_FREEZE		(1U << 1)	/* suspend */
+
+struct cinderblk_ioc_dev {
+	__u32 version;			/* in: CINDERBLK_IOCTL_VERSION */
+	__u32 index;			/* in/out; CINDERBLK_INDEX_ANY on add */
+	__u64 size;			/* bytes */
+	__u32 logical_block_size;	/* 0 = 512 */
+	__u32 physical_block_size;	/* 0 = logical */
+	__u32 flags;			/* enum cinderblk_dev_flags */
+	__u32 ctl_flags;		/* CINDERBLK_CTL_* */
+	__u32 backing_type;		/* enum cinderblk_backing_type */
+	__s32 backing_fd;
+	__u32 nr_hw_queues;		/* 0 = default */
+	__u32 queue_depth;		/* 0 = module default */
+	__u32 io_timeout_ms;		/* 0 = module default */
+	__u32 state;			/* out: enum cinderblk_dev_state */
+	__u32 open_count;		/* out */
+	__u32 __pad;
+	char volume_id[CINDERBLK_VOLUME_ID_LEN + 4];	/* NUL-terminated */
+	__u64 reserved[8];
+};
+
+/* Answer of CINDERBLK_IOC_INFO on /dev/cbdN. */
+struct cinderblk_ioc_info {
+	__u32 version;			/* out: CINDERBLK_IOCTL_VERSION */
+	__u32 index;
+	__u64 size;
+	__u32 backing_type;
+	__u32 state;
+	__u32 flags;
+	__u32 __pad;
+	char volume_id[CINDERBLK_VOLUME_ID_LEN + 4];
+	__u64 reserved[8];
+};
+
+#define CINDERBLK_IOC_DEV_ADD	_IOWR(CINDERBLK_IOCTL_MAGIC, 0x40, struct cinderblk_ioc_dev)
+#define CINDERBLK_IOC_DEV_REMOVE _IOW(CINDERBLK_IOCTL_MAGIC, 0x41, struct cinderblk_ioc_dev)
+#define CINDERBLK_IOC_DEV_GET	_IOWR(CINDERBLK_IOCTL_MAGIC, 0x42, struct cinderblk_ioc_dev)
+#define CINDERBLK_IOC_DEV_RESIZE _IOW(CINDERBLK_IOCTL_MAGIC, 0x43, struct cinderblk_ioc_dev)
+#define CINDERBLK_IOC_DEV_SUSPEND _IOW(CINDERBLK_IOCTL_MAGIC, 0x44, struct cinderblk_ioc_dev)
+#define CINDERBLK_IOC_DEV_RESUME _IOW(CINDERBLK_IOCTL_MAGIC, 0x45, struct cinderblk_ioc_dev)
+#define CINDERBLK_IOC_DEV_RECONFIGURE _IOW(CINDERBLK_IOCTL_MAGIC, 0x46, struct cinderblk_ioc_dev)
+#define CINDERBLK_IOC_INFO	_IOR(CINDERBLK_IOCTL_MAGIC, 0x50, struct cinderblk_ioc_info)
+
+#endif /* _UAPI_LINUX_CINDERBLK_H */
