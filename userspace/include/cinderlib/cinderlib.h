@@ -1,0 +1,673 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * libcinderlib: block storage volumes without a cloud around them.
+ *
+ * The object model is OpenStack cinderlib's: a context (cinderlib's setup()),
+ * backends (a driver plus its options), volumes, snapshots, connections and a
+ * key/value store, all kept in a persistence store (memory, sqlite or a
+ * plugin) and serializable to JSON.
+ *
+ * Conventions
+ * -----------
+ * - Every function that can fail returns 0 or a negative errno and, when
+ *   @err is not NULL, fills it with a message meant for a person. The
+ *   library never prints and never exits.
+ * - Objects handed out (struct cl_volume, cl_snapshot, cl_connection, lists,
+ *   strings) belong to the caller and are freed with the matching *_free().
+ *   Their fields are for reading; change objects through the functions
+ *   (cl_volume_save() saves name, description, bootable and metadata edits).
+ * - A failed driver call leaves the object in its error status, saved in the
+ *   store; the function returns the driver's code and message.
+ * - Sizes are in GiB, as in Cinder. Timestamps are microseconds since the
+ *   epoch (UTC).
+ *
+ * Thread safety
+ * -------------
+ * A struct cl_context, and everything obtained through it (backends,
+ * objects), may be used by one thread at a time: the caller serializes the
+ * calls. Separate contexts may be used concurrently by separate threads and
+ * by separate processes, also on the same sqlite store and the same backend:
+ * the library takes flock()-based file locks in the lock path around every
+ * state change of a volume and the store serializes its own writers. Objects
+ * freed with *_free() may be freed from any thread. cl_dict_* functions and
+ * the serialization functions that take no context are reentrant.
+ */
+#ifndef CINDERLIB_CINDERLIB_H
+#define CINDERLIB_CINDERLIB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cinderlib/api.h"
+#include "cinderlib/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CL_ID_LEN 37			/* UUID string, 36 chars + NUL */
+#define CL_MAX_SIZE_GIB (1ULL << 20)	/* 1 PiB: larger is refused */
+
+/* ---------------------------------------------------------------------- */
+/* String dictionaries: metadata, specs, driver options, connectors.       */
+/* ---------------------------------------------------------------------- */
+
+struct cl_dict_entry {
+	char *key;
+	char *value;
+};
+
+/*
+ * A small ordered string map. A zero-initialized struct is an empty dict;
+ * the entries are allocated by the cl_dict_* functions.
+ */
+struct cl_dict {
+	size_t count;
+	struct cl_dict_entry *entries;
+};
+
+/* Value of @key, or NULL. @d may be NULL. */
+CL_API const char *cl_dict_get(const struct cl_dict *d, const char *key);
+/* Set (or replace) @key; @value NULL removes the key. 0 or -ENOMEM. */
+CL_API int cl_dict_set(struct cl_dict *d, const char *key, const char *value);
+/* Copy every entry of @src into @dst (replacing equal keys). */
+CL_API int cl_dict_update(struct cl_dict *dst, const struct cl_dict *src);
+/* Free the entries; @d is an empty dict afterwards. */
+CL_API void cl_dict_clear(struct cl_dict *d);
+/* True when both hold the same keys with the same values (any order). */
+CL_API bool cl_dict_equal(const struct cl_dict *a, const struct cl_dict *b);
+
+/* ---------------------------------------------------------------------- */
+/* Status machine (cinderlib's).                                           */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Volumes and snapshots:
+ *   creating -> available | error
+ *   available -> extending -> available (or in-use) | error
+ *   available -> in-use (while connected) -> available
+ *   -> deleting -> deleted (removed from the store) | error_deleting
+ * Objects in error / error_deleting may be deleted again.
+ */
+enum cl_status {
+	CL_STATUS_CREATING,
+	CL_STATUS_AVAILABLE,
+	CL_STATUS_IN_USE,
+	CL_STATUS_EXTENDING,
+	CL_STATUS_DELETING,
+	CL_STATUS_DELETED,
+	CL_STATUS_ERROR,
+	CL_STATUS_ERROR_DELETING,
+	CL_STATUS_ERROR_EXTENDING,
+	CL_STATUS__COUNT
+};
+
+/* "creating", "available", "in-use", ... */
+CL_API const char *cl_status_name(enum cl_status status);
+/* Parse a status name; -EINVAL when unknown. */
+CL_API int cl_status_parse(const char *name, enum cl_status *out);
+
+/* Connections: attaching -> attached | error_attaching; detaching -> detached. */
+enum cl_attach_status {
+	CL_ATTACH_ATTACHING,
+	CL_ATTACH_ATTACHED,
+	CL_ATTACH_DETACHING,
+	CL_ATTACH_DETACHED,
+	CL_ATTACH_ERROR_ATTACHING,
+	CL_ATTACH_ERROR_DETACHING,
+	CL_ATTACH__COUNT
+};
+
+CL_API const char *cl_attach_status_name(enum cl_attach_status status);
+CL_API int cl_attach_status_parse(const char *name, enum cl_attach_status *out);
+
+enum cl_attach_mode {
+	CL_ATTACH_RW,
+	CL_ATTACH_RO,
+};
+
+/* ---------------------------------------------------------------------- */
+/* Objects.                                                                */
+/* ---------------------------------------------------------------------- */
+
+struct cl_volume {
+	char id[CL_ID_LEN];
+	char *name;			/* any UTF-8, may be NULL */
+	char *description;		/* may be NULL */
+	uint64_t size;			/* GiB */
+	enum cl_status status;
+	bool bootable;
+	struct cl_dict metadata;	/* user metadata */
+	struct cl_dict admin_metadata;
+	struct cl_dict extra_specs;	/* volume type extra specs */
+	struct cl_dict qos_specs;
+	char *provider_location;	/* opaque driver data, may be NULL */
+	char *provider_id;		/* opaque driver data, may be NULL */
+	char *source_volid;		/* set for clones */
+	char *snapshot_id;		/* set for volumes made from snapshots */
+	char *backend_name;		/* volume_backend_name */
+	char *host;			/* "host@backend#pool" as in Cinder */
+	int64_t created_at;		/* µs since the epoch */
+	int64_t updated_at;
+};
+
+struct cl_snapshot {
+	char id[CL_ID_LEN];
+	char volume_id[CL_ID_LEN];
+	char *name;
+	char *description;
+	uint64_t volume_size;		/* GiB, the volume's size when taken */
+	enum cl_status status;
+	struct cl_dict metadata;
+	char *provider_location;
+	char *provider_id;
+	char *backend_name;
+	int64_t created_at;
+	int64_t updated_at;
+};
+
+struct cl_connection {
+	char id[CL_ID_LEN];
+	char volume_id[CL_ID_LEN];
+	char *backend_name;
+	enum cl_attach_status status;
+	enum cl_attach_mode attach_mode;
+	struct cl_dict connector;	/* host, ip, initiator, multipath, ... */
+	char *driver_volume_type;	/* connection_info.driver_volume_type */
+	struct cl_dict connection_data;	/* connection_info.data */
+	char *device_path;		/* set once attached locally, else NULL */
+	char *attached_host;		/* connector's "host" */
+	int64_t created_at;
+	int64_t updated_at;
+};
+
+struct cl_volume_list {
+	size_t count;
+	struct cl_volume **items;
+};
+
+struct cl_snapshot_list {
+	size_t count;
+	struct cl_snapshot **items;
+};
+
+struct cl_connection_list {
+	size_t count;
+	struct cl_connection **items;
+};
+
+/*
+ * Lookup filter; NULL members match everything. volume_id applies to
+ * snapshots and connections only.
+ */
+struct cl_filter {
+	const char *id;
+	const char *name;
+	const char *backend;
+	const char *volume_id;
+};
+
+CL_API void cl_volume_free(struct cl_volume *vol);
+CL_API void cl_snapshot_free(struct cl_snapshot *snap);
+CL_API void cl_connection_free(struct cl_connection *conn);
+CL_API void cl_volume_list_free(struct cl_volume_list *list);
+CL_API void cl_snapshot_list_free(struct cl_snapshot_list *list);
+CL_API void cl_connection_list_free(struct cl_connection_list *list);
+/* Deep copies; NULL on -ENOMEM. */
+CL_API struct cl_volume *cl_volume_dup(const struct cl_volume *vol);
+CL_API struct cl_snapshot *cl_snapshot_dup(const struct cl_snapshot *snap);
+CL_API struct cl_connection *cl_connection_dup(const struct cl_connection *c);
+
+/* ---------------------------------------------------------------------- */
+/* Setup (cinderlib.setup()).                                              */
+/* ---------------------------------------------------------------------- */
+
+enum cl_log_level {
+	CL_LOG_ERROR,
+	CL_LOG_WARNING,
+	CL_LOG_INFO,
+	CL_LOG_DEBUG,
+};
+
+typedef void (*cl_log_fn)(enum cl_log_level level, const char *msg, void *data);
+
+struct cl_setup_options {
+	/*
+	 * "memory" (default), "sqlite" or the path of a persistence plugin
+	 * (a .so, see cinderlib/persistence.h).
+	 */
+	const char *persistence;
+	/* sqlite: the database file; plugin: passed as its "path" option. */
+	const char *persistence_path;
+	/* More plugin options (may be NULL). */
+	const struct cl_dict *persistence_options;
+	/*
+	 * sqlite only: create the file when missing. When false a missing
+	 * store is an error (-ENOENT). An existing file is never replaced.
+	 */
+	bool persistence_create;
+	/* Directory for the flock() files; NULL = the state directory. */
+	const char *lock_path;
+	/* Host name recorded in volumes; NULL = gethostname(). */
+	const char *host;
+	/* Where driver plugins live; NULL = $CINDERLIB_DRIVER_DIR or built-in. */
+	const char *driver_dir;
+	/*
+	 * true: stored objects whose backend is neither open nor configured
+	 * are an error when loaded (cinderlib's fail_on_missing_backend);
+	 * false: they load, and driver operations on them fail with -ENODEV.
+	 */
+	bool fail_on_missing_backend;
+	enum cl_log_level log_level;
+	cl_log_fn log_fn;		/* NULL: no logging */
+	void *log_data;
+};
+
+struct cl_context;
+struct cl_backend;
+
+/*
+ * Create a context. @opts may be NULL (memory store, defaults).
+ * A missing or corrupt sqlite store gives -ENOENT / -EBADMSG (or the
+ * sqlite error) with a message naming the file; the file is left alone.
+ */
+CL_API int cl_setup(const struct cl_setup_options *opts,
+		    struct cl_context **out, struct cl_error *err);
+/* Close every backend and the store, free the context. NULL is fine. */
+CL_API void cl_context_free(struct cl_context *ctx);
+
+/*
+ * State directory: $CINDERLIB_STATE_DIR, else /var/lib/cinderlib for root,
+ * else $XDG_DATA_HOME/cinderlib (~/.local/share/cinderlib). Returns a
+ * malloc'd string or NULL on -ENOMEM. Does not create it.
+ */
+CL_API char *cl_state_dir(void);
+
+/* ---------------------------------------------------------------------- */
+/* Configuration file (cinder.conf style INI).                             */
+/* ---------------------------------------------------------------------- */
+
+#define CL_DEFAULT_CONFIG "/etc/cinderlib/cinderlib.conf"
+
+struct cl_backend_config {
+	char *name;			/* section name = volume_backend_name */
+	struct cl_dict options;		/* volume_driver and driver options */
+};
+
+/*
+ * [DEFAULT]
+ *   enabled_backends = a, b        backends to define (sections)
+ *   persistence = memory | sqlite | /path/plugin.so
+ *   persistence_path = FILE        (sqlite: default STATE/cinderlib.sqlite)
+ *   lock_path = DIR                (default: state dir)
+ *   host = NAME
+ *   driver_dir = DIR
+ *   fail_on_missing_backend = true | false
+ *   debug = true | false
+ * [a]
+ *   volume_driver = file | cinder.volume.drivers....
+ *   <driver options>
+ */
+struct cl_config {
+	char *path;			/* file read, NULL for the embedded default */
+	char *state_dir;
+	char *persistence;
+	char *persistence_path;
+	struct cl_dict persistence_options;
+	char *lock_path;
+	char *host;
+	char *driver_dir;
+	bool fail_on_missing_backend;
+	enum cl_log_level log_level;
+	size_t nr_backends;
+	struct cl_backend_config *backends;
+};
+
+/*
+ * Read @path. With @path NULL: CL_DEFAULT_CONFIG when it exists, otherwise
+ * the embedded default: one backend "default" with the file driver in
+ * STATE/volumes and the sqlite store STATE/cinderlib.sqlite. Unknown keys in
+ * [DEFAULT] and a missing backend section are errors with the line/name.
+ */
+CL_API int cl_config_load(const char *path, struct cl_config **out,
+			  struct cl_error *err);
+CL_API void cl_config_free(struct cl_config *cfg);
+/* The embedded default configuration (for @state_dir, NULL = cl_state_dir()). */
+CL_API int cl_config_default(const char *state_dir, struct cl_config **out,
+			     struct cl_error *err);
+
+/*
+ * cl_setup() with the settings of @cfg (the sqlite store and the state
+ * directory are created when missing) and every backend of @cfg defined,
+ * to be opened on first use by cl_backend_get(). @log_fn may be NULL.
+ */
+CL_API int cl_setup_from_config(const struct cl_config *cfg, cl_log_fn log_fn,
+				void *log_data, struct cl_context **out,
+				struct cl_error *err);
+
+/* ---------------------------------------------------------------------- */
+/* Drivers.                                                                */
+/* ---------------------------------------------------------------------- */
+
+enum cl_option_type {
+	CL_OPT_STRING,
+	CL_OPT_INT,
+	CL_OPT_BOOL,
+	CL_OPT_FLOAT,
+	CL_OPT_PATH,
+};
+
+CL_API const char *cl_option_type_name(enum cl_option_type type);
+
+struct cl_driver_option {
+	const char *name;
+	enum cl_option_type type;
+	const char *default_value;	/* NULL: required or no default */
+	const char *help;
+};
+
+struct cl_driver_info {
+	char *name;			/* "file" */
+	char *version;
+	char *description;
+	char *path;			/* the shared object */
+	size_t nr_options;
+	struct cl_driver_option *options; /* strings owned by the info */
+};
+
+struct cl_driver_info_list {
+	size_t count;
+	struct cl_driver_info *items;
+};
+
+/*
+ * Every driver in the driver directory (opts->driver_dir, else
+ * $CINDERLIB_DRIVER_DIR, else the built-in directory). @ctx may be NULL.
+ */
+CL_API int cl_list_supported_drivers(struct cl_context *ctx,
+				     struct cl_driver_info_list *out,
+				     struct cl_error *err);
+CL_API void cl_driver_info_list_free(struct cl_driver_info_list *list);
+
+/*
+ * Map a volume_driver value to a driver name: "file" stays "file",
+ * "cinder.volume.drivers.lvm.LVMVolumeDriver" gives "lvm". NULL if unknown.
+ */
+CL_API const char *cl_driver_name_from_cinder(const char *volume_driver);
+
+/* ---------------------------------------------------------------------- */
+/* Backends.                                                               */
+/* ---------------------------------------------------------------------- */
+
+struct cl_pool_stats {
+	char *pool_name;
+	double total_capacity_gb;
+	double free_capacity_gb;
+	double provisioned_capacity_gb;	/* sum of the volumes' sizes */
+	double allocated_capacity_gb;	/* space actually used */
+	double max_over_subscription_ratio;
+	int reserved_percentage;
+	bool thin_provisioning_support;
+	bool thick_provisioning_support;
+	uint64_t total_volumes;
+};
+
+struct cl_backend_stats {
+	char *volume_backend_name;
+	char *driver_name;
+	char *vendor_name;
+	char *driver_version;
+	char *storage_protocol;
+	size_t nr_pools;
+	struct cl_pool_stats *pools;
+};
+
+CL_API void cl_backend_stats_free(struct cl_backend_stats *stats);
+
+/*
+ * Open backend @name with @options (Cinder names: volume_driver, then the
+ * driver's options; volume_backend_name, when given, must equal @name).
+ * Loads the driver plugin, checks every option against its table (an
+ * unknown option is -EINVAL naming the closest valid one), runs the
+ * driver's setup/check. The backend belongs to @ctx: it stays open until
+ * cl_backend_close() or cl_context_free(). -EEXIST if already open.
+ */
+CL_API int cl_backend_open(struct cl_context *ctx, const char *name,
+			   const struct cl_dict *options,
+			   struct cl_backend **out, struct cl_error *err);
+/*
+ * The open backend @name, opening it from its configured definition
+ * (cl_setup_from_config / cl_backend_define) when needed; -ENOENT when
+ * @name is neither open nor defined.
+ */
+CL_API int cl_backend_get(struct cl_context *ctx, const char *name,
+			  struct cl_backend **out, struct cl_error *err);
+/* Define a backend to open later (replaces an earlier definition). */
+CL_API int cl_backend_define(struct cl_context *ctx, const char *name,
+			     const struct cl_dict *options,
+			     struct cl_error *err);
+/* Names of the defined and open backends (malloc'd array of strings). */
+CL_API int cl_backend_names(struct cl_context *ctx, char ***names,
+			    size_t *count, struct cl_error *err);
+CL_API void cl_strv_free(char **v, size_t count);
+CL_API void cl_backend_close(struct cl_backend *be);
+
+CL_API const char *cl_backend_name(const struct cl_backend *be);
+CL_API const char *cl_backend_driver_name(const struct cl_backend *be);
+/* The options the backend was opened with (driver defaults not included). */
+CL_API const struct cl_dict *cl_backend_options(const struct cl_backend *be);
+CL_API struct cl_context *cl_backend_context(const struct cl_backend *be);
+
+/* Capacity; @refresh asks the driver again, else the cached values. */
+CL_API int cl_backend_stats(struct cl_backend *be, bool refresh,
+			    struct cl_backend_stats *out, struct cl_error *err);
+/* Volumes of this backend in the store. */
+CL_API int cl_backend_volumes(struct cl_backend *be, struct cl_volume_list *out,
+			      struct cl_error *err);
+
+/* ---------------------------------------------------------------------- */
+/* Volumes.                                                                */
+/* ---------------------------------------------------------------------- */
+
+struct cl_volume_create_opts {
+	uint64_t size;			/* GiB, 1..CL_MAX_SIZE_GIB; clones: 0 = source size */
+	const char *name;		/* may be NULL */
+	const char *description;
+	bool bootable;
+	const struct cl_dict *metadata;
+	const struct cl_dict *extra_specs;
+	const struct cl_dict *qos_specs;
+	const char *id;			/* explicit UUID, NULL = generate */
+};
+
+/*
+ * Create a volume on @be. Saved as "creating" before the driver is called,
+ * then "available" or "error". On success *out is the new volume; on failure
+ * *out is NULL and the message names the volume when it was saved in error.
+ */
+CL_API int cl_volume_create(struct cl_backend *be,
+			    const struct cl_volume_create_opts *opts,
+			    struct cl_volume **out, struct cl_error *err);
+/* Clone @src (same backend); opts->size 0 = src's size, smaller refused. */
+CL_API int cl_volume_clone(struct cl_context *ctx, const struct cl_volume *src,
+			   const struct cl_volume_create_opts *opts,
+			   struct cl_volume **out, struct cl_error *err);
+CL_API int cl_volume_create_snapshot(struct cl_context *ctx,
+				     const struct cl_volume *vol,
+				     const char *name, const char *description,
+				     struct cl_snapshot **out,
+				     struct cl_error *err);
+/* Grow to @new_size GiB (> current size, else -EINVAL). Updates @vol. */
+CL_API int cl_volume_extend(struct cl_context *ctx, struct cl_volume *vol,
+			    uint64_t new_size, struct cl_error *err);
+/*
+ * Delete: refused (-EBUSY) while the volume has snapshots or connections.
+ * Deleting a volume that is already gone is success. @vol's status becomes
+ * deleted (or error_deleting).
+ */
+CL_API int cl_volume_delete(struct cl_context *ctx, struct cl_volume *vol,
+			    struct cl_error *err);
+/* Reload @vol from the store (-ENOENT once deleted). */
+CL_API int cl_volume_refresh(struct cl_context *ctx, struct cl_volume *vol,
+			     struct cl_error *err);
+/* Save name, description, bootable, metadata edits made on @vol. */
+CL_API int cl_volume_save(struct cl_context *ctx, struct cl_volume *vol,
+			  struct cl_error *err);
+/* Set (value != NULL) or remove (value NULL) one metadata key and save. */
+CL_API int cl_volume_set_metadata(struct cl_context *ctx, struct cl_volume *vol,
+				  const char *key, const char *value,
+				  struct cl_error *err);
+
+CL_API int cl_volume_get(struct cl_context *ctx, const char *id,
+			 struct cl_volume **out, struct cl_error *err);
+/*
+ * Find one volume by id, then by name, then by unique id prefix (>= 4
+ * chars). -ENOENT when none, -EEXIST (message lists ids) when ambiguous.
+ */
+CL_API int cl_volume_lookup(struct cl_context *ctx, const char *ref,
+			    struct cl_volume **out, struct cl_error *err);
+CL_API int cl_volume_find(struct cl_context *ctx, const struct cl_filter *f,
+			  struct cl_volume_list *out, struct cl_error *err);
+CL_API int cl_volume_snapshots(struct cl_context *ctx,
+			       const struct cl_volume *vol,
+			       struct cl_snapshot_list *out,
+			       struct cl_error *err);
+CL_API int cl_volume_connections(struct cl_context *ctx,
+				 const struct cl_volume *vol,
+				 struct cl_connection_list *out,
+				 struct cl_error *err);
+
+/* ---------------------------------------------------------------------- */
+/* Snapshots.                                                              */
+/* ---------------------------------------------------------------------- */
+
+/* New volume with the snapshot's data; opts->size 0 = the snapshot's size. */
+CL_API int cl_snapshot_create_volume(struct cl_context *ctx,
+				     const struct cl_snapshot *snap,
+				     const struct cl_volume_create_opts *opts,
+				     struct cl_volume **out,
+				     struct cl_error *err);
+CL_API int cl_snapshot_delete(struct cl_context *ctx, struct cl_snapshot *snap,
+			      struct cl_error *err);
+CL_API int cl_snapshot_refresh(struct cl_context *ctx, struct cl_snapshot *snap,
+			       struct cl_error *err);
+CL_API int cl_snapshot_get(struct cl_context *ctx, const char *id,
+			   struct cl_snapshot **out, struct cl_error *err);
+/* As cl_volume_lookup() for snapshots. */
+CL_API int cl_snapshot_lookup(struct cl_context *ctx, const char *ref,
+			      struct cl_snapshot **out, struct cl_error *err);
+CL_API int cl_snapshot_find(struct cl_context *ctx, const struct cl_filter *f,
+			    struct cl_snapshot_list *out,
+			    struct cl_error *err);
+
+/* ---------------------------------------------------------------------- */
+/* Connections.                                                            */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Export @vol to the host described by @connector (at least "host") and
+ * record the connection (driver create_export + initialize_connection).
+ * The volume becomes in-use; @vol is updated.
+ */
+CL_API int cl_volume_connect(struct cl_context *ctx, struct cl_volume *vol,
+			     const struct cl_dict *connector,
+			     enum cl_attach_mode mode,
+			     struct cl_connection **out, struct cl_error *err);
+/*
+ * terminate_connection + remove_export, drop the record; the volume goes
+ * back to available when it was its last connection.
+ */
+CL_API int cl_connection_disconnect(struct cl_context *ctx,
+				    struct cl_connection *conn,
+				    struct cl_error *err);
+/* Record a local device path (or NULL) for the connection and save it. */
+CL_API int cl_connection_set_device(struct cl_context *ctx,
+				    struct cl_connection *conn,
+				    const char *device_path,
+				    struct cl_error *err);
+CL_API int cl_connection_get(struct cl_context *ctx, const char *id,
+			     struct cl_connection **out, struct cl_error *err);
+CL_API int cl_connection_find(struct cl_context *ctx, const struct cl_filter *f,
+			      struct cl_connection_list *out,
+			      struct cl_error *err);
+CL_API const char *cl_attach_mode_name(enum cl_attach_mode mode);
+
+/* ---------------------------------------------------------------------- */
+/* Key/value store (cross-host coordination).                              */
+/* ---------------------------------------------------------------------- */
+
+/* *value is malloc'd; -ENOENT when the key is not set. */
+CL_API int cl_kv_get(struct cl_context *ctx, const char *key, char **value,
+		     struct cl_error *err);
+CL_API int cl_kv_set(struct cl_context *ctx, const char *key, const char *value,
+		     struct cl_error *err);
+/* Removing a key that is not set is success. */
+CL_API int cl_kv_delete(struct cl_context *ctx, const char *key,
+			struct cl_error *err);
+/* Every key starting with @prefix (NULL = all) into @out. */
+CL_API int cl_kv_list(struct cl_context *ctx, const char *prefix,
+		      struct cl_dict *out, struct cl_error *err);
+
+/* ---------------------------------------------------------------------- */
+/* Serialization (JSON, json-c).                                           */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * One object to JSON text (malloc'd, compact unless @pretty). The
+ * *_from_json() functions parse without a context or a store; *_load()
+ * parse, check the backend (see fail_on_missing_backend) and, with @save,
+ * write the object into @ctx's store.
+ */
+CL_API int cl_volume_to_json(const struct cl_volume *vol, bool pretty,
+			     char **json, struct cl_error *err);
+CL_API int cl_volume_from_json(const char *json, struct cl_volume **out,
+			       struct cl_error *err);
+CL_API int cl_volume_load(struct cl_context *ctx, const char *json, bool save,
+			  struct cl_volume **out, struct cl_error *err);
+CL_API int cl_snapshot_to_json(const struct cl_snapshot *snap, bool pretty,
+			       char **json, struct cl_error *err);
+CL_API int cl_snapshot_from_json(const char *json, struct cl_snapshot **out,
+				 struct cl_error *err);
+CL_API int cl_snapshot_load(struct cl_context *ctx, const char *json,
+			    bool save, struct cl_snapshot **out,
+			    struct cl_error *err);
+CL_API int cl_connection_to_json(const struct cl_connection *conn, bool pretty,
+				 char **json, struct cl_error *err);
+CL_API int cl_connection_from_json(const char *json,
+				   struct cl_connection **out,
+				   struct cl_error *err);
+CL_API int cl_connection_load(struct cl_context *ctx, const char *json,
+			      bool save, struct cl_connection **out,
+			      struct cl_error *err);
+
+/* The whole state of a store: every object and key/value. */
+struct cl_state {
+	struct cl_volume_list volumes;
+	struct cl_snapshot_list snapshots;
+	struct cl_connection_list connections;
+	struct cl_dict key_values;
+};
+
+/*
+ * Dump everything in @ctx's store as one JSON document
+ * {"format": 1, "volumes": [...], "snapshots": [...], "connections": [...],
+ *  "key_values": {...}}, objects sorted by id so that equal stores give
+ * equal text.
+ */
+CL_API int cl_state_dump(struct cl_context *ctx, bool pretty, char **json,
+			 struct cl_error *err);
+/*
+ * Parse a dump. With @save every object is written into @ctx's store (in
+ * one transaction when the store has them). @out (may be NULL) receives
+ * the parsed objects; free with cl_state_free().
+ */
+CL_API int cl_state_load(struct cl_context *ctx, const char *json, bool save,
+			 struct cl_state **out, struct cl_error *err);
+CL_API void cl_state_free(struct cl_state *state);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CINDERLIB_CINDERLIB_H */

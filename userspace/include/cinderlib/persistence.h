@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Persistence plugin ABI. A store plugin is a shared object exporting
+ * CL_PERSISTENCE_SYMBOL, a struct cl_persistence_ops with abi_version set to
+ * CL_PERSISTENCE_ABI_VERSION. The built-in "memory" and "sqlite" stores
+ * implement the same operations.
+ *
+ * Objects are passed as the public structs; a plugin may keep them as JSON
+ * with cl_volume_to_json() / cl_volume_from_json() and friends, indexing
+ * the filter fields (id, name, backend, volume id). get_* return deep copies
+ * the library frees. A store may be used by several processes at once;
+ * transactions (begin/commit/rollback, optional) make multi-step changes
+ * atomic. Calls on one store instance come from one thread at a time.
+ */
+#ifndef CINDERLIB_PERSISTENCE_H
+#define CINDERLIB_PERSISTENCE_H
+
+#include "cinderlib/cinderlib.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CL_PERSISTENCE_ABI_VERSION 1
+#define CL_PERSISTENCE_SYMBOL "cinderlib_persistence"
+
+struct cl_persistence_ops {
+	uint32_t abi_version;
+	const char *name;
+
+	/*
+	 * @options: "path" (persistence_path) and any persistence_options;
+	 * "create" = "true" when a missing store may be created.
+	 */
+	int (*open)(const struct cl_dict *options, void **store,
+		    struct cl_error *err);
+	void (*close)(void *store);
+
+	/* Optional: NULL when the store has no transactions. */
+	int (*begin)(void *store, struct cl_error *err);
+	int (*commit)(void *store, struct cl_error *err);
+	void (*rollback)(void *store);
+
+	/* get_*: append matching objects to @out (sorted by id). */
+	int (*get_volumes)(void *store, const struct cl_filter *f,
+			   struct cl_volume_list *out, struct cl_error *err);
+	/* set_*: insert or replace by id. */
+	int (*set_volume)(void *store, const struct cl_volume *vol,
+			  struct cl_error *err);
+	/* delete_*: a missing id is success. */
+	int (*delete_volume)(void *store, const char *id, struct cl_error *err);
+
+	int (*get_snapshots)(void *store, const struct cl_filter *f,
+			     struct cl_snapshot_list *out,
+			     struct cl_error *err);
+	int (*set_snapshot)(void *store, const struct cl_snapshot *snap,
+			    struct cl_error *err);
+	int (*delete_snapshot)(void *store, const char *id,
+			       struct cl_error *err);
+
+	int (*get_connections)(void *store, const struct cl_filter *f,
+			       struct cl_connection_list *out,
+			       struct cl_error *err);
+	int (*set_connection)(void *store, const struct cl_connection *conn,
+			      struct cl_error *err);
+	int (*delete_connection)(void *store, const char *id,
+				 struct cl_error *err);
+
+	/* Keys starting with @prefix (NULL = all), added to @out. */
+	int (*get_key_values)(void *store, const char *prefix,
+			      struct cl_dict *out, struct cl_error *err);
+	int (*set_key_value)(void *store, const char *key, const char *value,
+			     struct cl_error *err);
+	int (*delete_key_value)(void *store, const char *key,
+				struct cl_error *err);
+};
+
+/* Growing the lists (for plugins): take ownership of @obj, -ENOMEM. */
+CL_API int cl_volume_list_append(struct cl_volume_list *l,
+				 struct cl_volume *obj);
+CL_API int cl_snapshot_list_append(struct cl_snapshot_list *l,
+				   struct cl_snapshot *obj);
+CL_API int cl_connection_list_append(struct cl_connection_list *l,
+				     struct cl_connection *obj);
+
+#define CL_PERSISTENCE_EXPORT __attribute__((visibility("default")))
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CINDERLIB_PERSISTENCE_H */
