@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Client of the cinderblk kernel module: creates, inspects and controls
+ * /dev/cbdN block devices over the generic netlink family "cinderblk", and
+ * listens to the module's events.
+ *
+ * Thread safety: a struct cl_kernel is not thread-safe. Use one handle per
+ * thread (handles are cheap: one netlink socket each). Different handles
+ * may be used concurrently.
+ *
+ * Every function returns 0 or a negative errno and, when @err is not NULL,
+ * fills it with a message; kernel errors carry the module's own message
+ * (netlink extended ack) when it gave one.
+ */
+#ifndef CINDERLIB_KERNEL_H
+#define CINDERLIB_KERNEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cinderlib/api.h"
+#include "cinderlib/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Ask the module for the first free index when adding a device. */
+#define CL_DEV_INDEX_ANY	0xffffffffU
+/* A volume id is a UUID in text form: 36 characters. */
+#define CL_VOLUME_ID_LEN	36
+#define CL_DISK_NAME_MAX	32
+
+/* Device flags (same values as the kernel's enum cinderblk_dev_flags). */
+enum cl_dev_flag {
+	CL_DEV_READ_ONLY	= 1U << 0,
+	CL_DEV_DISCARD		= 1U << 1,
+	CL_DEV_WRITE_ZEROES	= 1U << 2,
+	CL_DEV_FUA		= 1U << 3,
+};
+
+enum cl_backing_type {
+	CL_BACKING_NONE = 0,
+	CL_BACKING_FILE,	/* regular file or block device fd */
+	CL_BACKING_REMAP,	/* block device fd + extent table */
+	CL_BACKING_NBD,		/* sockets after the NBD handshake */
+};
+
+enum cl_dev_state {
+	CL_DEV_STATE_UNKNOWN = 0,
+	CL_DEV_STATE_LIVE = 1,
+	CL_DEV_STATE_SUSPENDED,
+	CL_DEV_STATE_LINK_DOWN,
+	CL_DEV_STATE_DYING,
+};
+
+/* One extent of a remap backing, in bytes. */
+struct cl_extent {
+	uint64_t start;		/* offset in the cbd device */
+	uint64_t length;
+	uint64_t lower_offset;	/* offset in the lower block device */
+};
+
+/* What to create. Zero means "module default" for every optional field. */
+struct cl_dev_spec {
+	uint32_t index;			/* CL_DEV_INDEX_ANY for any free one */
+	uint64_t size;			/* bytes, multiple of the block size */
+	uint32_t logical_block_size;	/* 0 = 512 */
+	uint32_t physical_block_size;	/* 0 = logical */
+	uint32_t flags;			/* enum cl_dev_flag */
+	const char *volume_id;		/* UUID text; NULL = not sent */
+	enum cl_backing_type backing_type;
+	int backing_fd;			/* file and remap backings */
+	const struct cl_extent *extents; /* remap backing */
+	size_t nr_extents;
+	const int *socket_fds;		/* nbd backing */
+	size_t nr_socket_fds;
+	uint32_t nr_hw_queues;
+	uint32_t queue_depth;
+	uint32_t io_timeout_ms;
+};
+
+/* Initialise @spec: index ANY, file backing, no fd, everything else 0. */
+CL_API void cl_dev_spec_init(struct cl_dev_spec *spec);
+
+struct cl_dev_stats {
+	uint64_t read_ios;
+	uint64_t read_bytes;
+	uint64_t write_ios;
+	uint64_t write_bytes;
+	uint64_t flush_ios;
+	uint64_t discard_ios;
+	uint64_t write_zeroes_ios;
+	uint64_t errors;
+	uint64_t inflight;
+};
+
+/* What the module reports about a device; absent values are 0. */
+struct cl_dev_info {
+	uint32_t index;
+	char disk_name[CL_DISK_NAME_MAX];	/* "cbdN" */
+	char volume_id[CL_VOLUME_ID_LEN + 1];
+	uint64_t size;
+	uint32_t logical_block_size;
+	uint32_t physical_block_size;
+	uint32_t flags;				/* enum cl_dev_flag */
+	enum cl_backing_type backing_type;
+	enum cl_dev_state state;
+	uint32_t open_count;
+	uint32_t nr_hw_queues;
+	uint32_t queue_depth;
+	uint32_t io_timeout_ms;
+	bool has_stats;
+	struct cl_dev_stats stats;
+};
+
+struct cl_kernel;
+
+/*
+ * Connect to the module. -ENOENT when the module is not loaded (the family
+ * is not registered). Free with cl_kernel_close().
+ */
+CL_API int cl_kernel_open(struct cl_kernel **out, struct cl_error *err);
+CL_API void cl_kernel_close(struct cl_kernel *k);
+
+/* Create a device; @out (may be NULL) receives the new device's info. */
+CL_API int cl_kernel_dev_add(struct cl_kernel *k, const struct cl_dev_spec *spec,
+			     struct cl_dev_info *out, struct cl_error *err);
+/* -EBUSY while the device is open unless @force; -ENODEV if unknown. */
+CL_API int cl_kernel_dev_remove(struct cl_kernel *k, uint32_t index, bool force,
+				struct cl_error *err);
+CL_API int cl_kernel_dev_get(struct cl_kernel *k, uint32_t index,
+			     struct cl_dev_info *out, struct cl_error *err);
+/* All devices; *out is malloc()ed (NULL when *n is 0), free() it. */
+CL_API int cl_kernel_dev_list(struct cl_kernel *k, struct cl_dev_info **out,
+			      size_t *n, struct cl_error *err);
+CL_API int cl_kernel_dev_resize(struct cl_kernel *k, uint32_t index,
+				uint64_t size, struct cl_error *err);
+/* Drain and flush in-flight I/O, hold new I/O; @freeze freezes the fs. */
+CL_API int cl_kernel_dev_suspend(struct cl_kernel *k, uint32_t index,
+				 bool freeze, struct cl_error *err);
+CL_API int cl_kernel_dev_resume(struct cl_kernel *k, uint32_t index,
+				struct cl_error *err);
+/* Swap a suspended file-backed device to @backing_fd. */
+CL_API int cl_kernel_dev_reconfigure(struct cl_kernel *k, uint32_t index,
+				     int backing_fd, struct cl_error *err);
+/* Same for any backing type: uses backing_type, backing_fd, extents and
+ * socket_fds of @spec (its index field is ignored). */
+CL_API int cl_kernel_dev_reconfigure_spec(struct cl_kernel *k, uint32_t index,
+					  const struct cl_dev_spec *spec,
+					  struct cl_error *err);
+
+/* Events of the module's "events" multicast group. */
+enum cl_kernel_event_type {
+	CL_KEVENT_NONE = 0,
+	CL_KEVENT_ADDED,
+	CL_KEVENT_REMOVED,
+	CL_KEVENT_RESIZED,
+	CL_KEVENT_SUSPENDED,
+	CL_KEVENT_RESUMED,
+	CL_KEVENT_LINK_DOWN,
+	CL_KEVENT_LINK_UP,
+};
+
+struct cl_kernel_event {
+	enum cl_kernel_event_type type;
+	uint32_t index;
+	uint64_t size;		/* 0 if the event carried none */
+	enum cl_dev_state state; /* CL_DEV_STATE_UNKNOWN if none */
+	char volume_id[CL_VOLUME_ID_LEN + 1];	/* "" if none */
+};
+
+/*
+ * Open a handle subscribed to the event group. It can also be used for
+ * requests, but events that arrive meanwhile are kept for
+ * cl_kernel_event_wait() only on this handle.
+ */
+CL_API int cl_kernel_events_open(struct cl_kernel **out, struct cl_error *err);
+/*
+ * Wait up to @timeout_ms (-1 = forever, 0 = poll) for the next event.
+ * Returns 0 with *ev filled, -ETIMEDOUT when nothing came, -ENOBUFS when
+ * the kernel dropped events (the socket overran: re-read the device list).
+ */
+CL_API int cl_kernel_event_wait(struct cl_kernel *k, int timeout_ms,
+				struct cl_kernel_event *ev,
+				struct cl_error *err);
+/*
+ * Descriptor of the event socket, for poll() loops. Events may already be
+ * queued in the handle: after poll() says readable, call
+ * cl_kernel_event_wait(k, 0, ...) until it returns -ETIMEDOUT.
+ */
+CL_API int cl_kernel_fd(const struct cl_kernel *k);
+
+/* Names for printing; never NULL. */
+CL_API const char *cl_dev_state_name(enum cl_dev_state state);
+CL_API const char *cl_backing_type_name(enum cl_backing_type type);
+CL_API const char *cl_kernel_event_name(enum cl_kernel_event_type type);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CINDERLIB_KERNEL_H */
