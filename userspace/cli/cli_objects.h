@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * How cinderctl shows library objects: one JSON object per struct (the
+ * --json output, stable field names as in the structs) and the human
+ * "key: value" / table forms.
+ */
+#ifndef CINDERCTL_CLI_OBJECTS_H
+#define CINDERCTL_CLI_OBJECTS_H
+
+#include "cinderlib/cinderlib.h"
+#include "cli_output.h"
+
+struct json_object *cli_dict_json(const struct cl_dict *d);
+struct json_object *cli_volume_json(const struct cl_volume *vol);
+struct json_object *cli_snapshot_json(const struct cl_snapshot *snap);
+struct json_object *cli_connection_json(const struct cl_connection *conn);
+struct json_object *cli_stats_json(const struct cl_backend_stats *stats);
+struct json_object *cli_driver_json(const struct cl_driver_info *drv);
+
+/* Print one object as "key: value" lines, or as JSON with cli_globals.json. */
+void cli_volume_print(const struct cl_volume *vol);
+void cli_snapshot_print(const struct cl_snapshot *snap);
+void cli_connection_print(const struct cl_connection *conn);
+
+/* Print a list as a table, or as a JSON array with cli_globals.json. */
+void cli_volume_list_print(const struct cl_volume_list *list);
+void cli_snapshot_list_print(const struct cl_snapshot_list *list);
+void cli_connection_list_print(const struct cl_connection_list *list);
+
+/* Pools of @stats as a table (human form). */
+void cli_stats_print(const struct cl_backend_stats *stats);
+
+#endif /* CINDERCTL_CLI_OBJECTS_H */

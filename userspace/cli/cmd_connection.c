@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * cinderctl connection: list and show the recorded connections (exports
+ * of volumes to hosts) and end them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_args.h"
+#include "cli_objects.h"
+
+#define GROUP "connection"
+
+static int connection_list(const struct cli_action *self, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "volume", required_argument, NULL, 'v' },
+		{ "backend", required_argument, NULL, 'B' },
+		CLI_OPT_HELP, CLI_OPT_JSON, { 0 }
+	};
+	struct cl_filter filter = { 0 };
+	struct cl_connection_list list = { 0 };
+	struct cl_context *ctx;
+	struct cl_volume *vol = NULL;
+	struct cl_error err = { 0 };
+	const char *volume = NULL;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, ":hv:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'v':
+			volume = optarg;
+			break;
+		case 'B':
+			filter.backend = optarg;
+			break;
+		case 'J':
+			cli_globals.json = true;
+			break;
+		default:
+			return cli_option_error(GROUP, self, c, argv);
+		}
+	}
+	ret = cli_check_args(GROUP, self, argc - optind, 0, 0);
+	if (!ret)
+		ret = cli_context(&ctx);
+	if (!ret && volume)
+		ret = cli_find_volume(ctx, volume, &vol);
+	if (ret)
+		return ret;
+	if (vol)
+		filter.volume_id = vol->id;
+	if (cl_connection_find(ctx, &filter, &list, &err))
+		ret = cli_fail(&err, "cannot list connections");
+	else
+		cli_connection_list_print(&list);
+	cl_connection_list_free(&list);
+	cl_volume_free(vol);
+	return ret;
+}
+
+static int connection_show(const struct cli_action *self, int argc, char **argv)
+{
+	struct cl_context *ctx;
+	struct cl_connection *conn;
+	int ret;
+
+	if (cli_common_options(GROUP, self, argc, argv, &ret))
+		return ret;
+	ret = cli_check_args(GROUP, self, argc - optind, 1, 1);
+	if (!ret)
+		ret = cli_context(&ctx);
+	if (!ret)
+		ret = cli_find_connection(ctx, argv[optind], &conn);
+	if (ret)
+		return ret;
+	cli_connection_print(conn);
+	cl_connection_free(conn);
+	return CLI_EXIT_OK;
+}
+
+static int connection_disconnect(const struct cli_action *self, int argc,
+				 char **argv)
+{
+	struct cl_context *ctx;
+	int ret, worst = 0;
+
+	if (cli_common_options(GROUP, self, argc, argv, &ret))
+		return ret;
+	ret = cli_check_args(GROUP, self, argc - optind, 1, -1);
+	if (!ret)
+		ret = cli_context(&ctx);
+	if (ret)
+		return ret;
+	for (int i = optind; i < argc; i++) {
+		struct cl_connection *conn = NULL;
+		struct cl_error err = { 0 };
+
+		ret = cli_find_connection(ctx, argv[i], &conn);
+		if (!ret && cl_connection_disconnect(ctx, conn, &err)) {
+			char what[128];
+
+			snprintf(what, sizeof(what), "cannot disconnect %s",
+				 conn->id);
+			ret = cli_fail(&err, what);
+		}
+		cl_connection_free(conn);
+		if (ret > worst)
+			worst = ret;
+	}
+	return worst;
+}
+
+static const struct cli_action connection_actions[] = {
+	{ "list", "[OPTIONS]", "list connections",
+	  "  -v, --volume VOLUME  only the connections of this volume\n"
+	  "      --backend NAME   only connections of this backend\n",
+	  connection_list },
+	{ "show", "CONNECTION", "show a connection (by id or id prefix)", NULL,
+	  connection_show },
+	{ "disconnect", "CONNECTION...",
+	  "end connections (terminate the export, drop the record)", NULL,
+	  connection_disconnect },
+};
+
+static int connection_run(int argc, char **argv)
+{
+	return cli_dispatch(GROUP,
+			    "Inspect and end connections (volume exports to hosts).\n"
+			    "Make them with 'cinderctl volume connect'.",
+			    connection_actions,
+			    sizeof(connection_actions) / sizeof(connection_actions[0]),
+			    argc, argv);
+}
+
+static const struct cli_command connection_command = {
+	"connection", "list, show, disconnect connections", connection_run
+};
+CLI_COMMAND(connection_command);

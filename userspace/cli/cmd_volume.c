@@ -1,0 +1,700 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * cinderctl volume: create, list, show, extend, clone, delete, update,
+ * set-metadata, unset-metadata, connect and disconnect volumes.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cli_args.h"
+#include "cli_objects.h"
+
+#define GROUP "volume"
+
+/* Options shared by create and clone. */
+struct create_args {
+	struct cl_volume_create_opts opts;
+	struct cl_dict metadata;
+	struct cl_dict extra_specs;
+	struct cl_dict qos_specs;
+	const char *backend;
+	const char *size_text;
+};
+
+#define CREATE_OPTIONS \
+	{ "name", required_argument, NULL, 'n' }, \
+	{ "description", required_argument, NULL, 'd' }, \
+	{ "bootable", no_argument, NULL, 'b' }, \
+	{ "metadata", required_argument, NULL, 'm' }, \
+	{ "extra-spec", required_argument, NULL, 'e' }, \
+	{ "qos-spec", required_argument, NULL, 'q' }, \
+	{ "id", required_argument, NULL, 'i' }, \
+	{ "size", required_argument, NULL, 's' }, \
+	{ "backend", required_argument, NULL, 'B' }
+
+#define CREATE_HELP \
+	"  -n, --name NAME          a name (need not be unique, but lookups by\n" \
+	"                           name then need the id)\n" \
+	"  -d, --description TEXT   a description\n" \
+	"      --bootable           mark the volume bootable\n" \
+	"  -m, --metadata KEY=VALUE metadata (repeatable)\n" \
+	"      --extra-spec K=V     volume type extra spec (repeatable)\n" \
+	"      --qos-spec K=V       QoS spec (repeatable)\n" \
+	"      --id UUID            use this id instead of a new one\n"
+
+static void create_args_free(struct create_args *a)
+{
+	cl_dict_clear(&a->metadata);
+	cl_dict_clear(&a->extra_specs);
+	cl_dict_clear(&a->qos_specs);
+}
+
+/* One create/clone option; -1 when @c is not one of them. */
+static int create_option(struct create_args *a, int c, const char *arg)
+{
+	switch (c) {
+	case 'n':
+		a->opts.name = arg;
+		return 0;
+	case 'd':
+		a->opts.description = arg;
+		return 0;
+	case 'b':
+		a->opts.bootable = true;
+		return 0;
+	case 'm':
+		return cli_parse_key_value(arg, "metadata", &a->metadata);
+	case 'e':
+		return cli_parse_key_value(arg, "extra spec", &a->extra_specs);
+	case 'q':
+		return cli_parse_key_value(arg, "QoS spec", &a->qos_specs);
+	case 'i':
+		a->opts.id = arg;
+		return 0;
+	case 's':
+		a->size_text = arg;
+		return 0;
+	case 'B':
+		a->backend = arg;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static void create_args_finish(struct create_args *a)
+{
+	a->opts.metadata = a->metadata.count ? &a->metadata : NULL;
+	a->opts.extra_specs = a->extra_specs.count ? &a->extra_specs : NULL;
+	a->opts.qos_specs = a->qos_specs.count ? &a->qos_specs : NULL;
+}
+
+/* Print a created volume: its id, or the whole object with --json. */
+static void print_created(const struct cl_volume *vol)
+{
+	if (cli_globals.json)
+		cli_json_print(cli_volume_json(vol));
+	else
+		puts(vol->id);
+}
+
+static int volume_create(const struct cli_action *self, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CREATE_OPTIONS, CLI_OPT_HELP, CLI_OPT_JSON, { 0 }
+	};
+	struct create_args a = { 0 };
+	struct cl_backend *be;
+	struct cl_volume *vol = NULL;
+	struct cl_error err = { 0 };
+	int c, ret = 0;
+
+	while ((c = getopt_long(argc, argv, ":hn:d:m:s:", opts, NULL)) != -1) {
+		if (c == 'J') {
+			cli_globals.json = true;
+			continue;
+		}
+		ret = create_option(&a, c, optarg);
+		if (ret < 0)
+			ret = cli_option_error(GROUP, self, c, argv);
+		if (ret || c == 'h')
+			goto out;
+	}
+	if (!a.size_text) {
+		ret = cli_check_args(GROUP, self, argc - optind, 1, 1);
+		if (ret)
+			goto out;
+		a.size_text = argv[optind];
+	} else if ((ret = cli_check_args(GROUP, self, argc - optind, 0, 0))) {
+		goto out;
+	}
+	ret = cli_parse_size(a.size_text, "size", &a.opts.size);
+	if (ret)
+		goto out;
+	ret = cli_backend(a.backend, &be);
+	if (ret)
+		goto out;
+	create_args_finish(&a);
+	if (cl_volume_create(be, &a.opts, &vol, &err)) {
+		ret = cli_fail(&err, "cannot create the volume");
+		goto out;
+	}
+	print_created(vol);
+	cl_volume_free(vol);
+out:
+	create_args_free(&a);
+	return ret;
+}
+
+static int compare_created(const void *x, const void *y)
+{
+	const struct cl_volume *a = *(struct cl_volume *const *)x;
+	const struct cl_volume *b = *(struct cl_volume *const *)y;
+
+	if (a->created_at != b->created_at)
+		return a->created_at < b->created_at ? -1 : 1;
+	return strcmp(a->id, b->id);
+}
+
+static int volume_list(const struct cli_action *self, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "backend", required_argument, NULL, 'B' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "status", required_argument, NULL, 's' },
+		CLI_OPT_HELP, CLI_OPT_JSON, { 0 }
+	};
+	struct cl_filter filter = { 0 };
+	struct cl_volume_list list = { 0 };
+	struct cl_context *ctx;
+	struct cl_error err = { 0 };
+	const char *status = NULL;
+	enum cl_status wanted = 0;
+	size_t kept = 0;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, ":hn:s:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'B':
+			filter.backend = optarg;
+			break;
+		case 'n':
+			filter.name = optarg;
+			break;
+		case 's':
+			status = optarg;
+			break;
+		case 'J':
+			cli_globals.json = true;
+			break;
+		default:
+			return cli_option_error(GROUP, self, c, argv);
+		}
+	}
+	ret = cli_check_args(GROUP, self, argc - optind, 0, 0);
+	if (ret)
+		return ret;
+	if (status && cl_status_parse(status, &wanted)) {
+		cli_error("unknown status '%s' (e.g. available, in-use, error)",
+			  status);
+		return CLI_EXIT_USAGE;
+	}
+	ret = cli_context(&ctx);
+	if (ret)
+		return ret;
+	if (cl_volume_find(ctx, &filter, &list, &err))
+		return cli_fail(&err, "cannot list volumes");
+	for (size_t i = 0; i < list.count; i++) {
+		if (status && list.items[i]->status != wanted)
+			cl_volume_free(list.items[i]);
+		else
+			list.items[kept++] = list.items[i];
+	}
+	list.count = kept;
+	qsort(list.items, list.count, sizeof(list.items[0]), compare_created);
+	cli_volume_list_print(&list);
+	cl_volume_list_free(&list);
+	return CLI_EXIT_OK;
+}
+
+static int volume_show(const struct cli_action *self, int argc, char **argv)
+{
+	struct cl_context *ctx;
+	struct cl_volume *vol = NULL;
+	int ret;
+
+	if (cli_common_options(GROUP, self, argc, argv, &ret))
+		return ret;
+	ret = cli_check_args(GROUP, self, argc - optind, 1, 1);
+	if (!ret)
+		ret = cli_context(&ctx);
+	if (!ret)
+		ret = cli_find_volume(ctx, argv[optind], &vol);
+	if (ret)
+		return ret;
+	cli_volume_print(vol);
+	cl_volume_free(vol);
+	return CLI_EXIT_OK;
+}
+
+static int volume_extend(const struct cli_action *self, int argc, char **argv)
+{
+	struct cl_context *ctx;
+	struct cl_volume *vol;
+	struct cl_error err = { 0 };
+	uint64_t size;
+	int ret;
+
+	if (cli_common_options(GROUP, self, argc, argv, &ret))
+		return ret;
+	ret = cli_check_args(GROUP, self, argc - optind, 2, 2);
+	if (!ret)
+		ret = cli_parse_size(argv[optind + 1], "new size", &size);
+	if (!ret)
+		ret = cli_context(&ctx);
+	if (!ret)
+		ret = cli_find_volume(ctx, argv[optind], &vol);
+	if (ret)
+		return ret;
+	if (size <= vol->size) {
+		cli_error("volume %s is %" PRIu64 " GiB: the new size must be larger (volumes only grow)",
+			  vol->id, vol->size);
+		ret = CLI_EXIT_USAGE;
+	} else if (cl_volume_extend(ctx, vol, size, &err)) {
+		ret = cli_fail(&err, "cannot extend the volume");
+	} else if (cli_globals.json) {
+		cli_json_print(cli_volume_json(vol));
+	}
+	cl_volume_free(vol);
+	return ret;
+}
+
+static int volume_clone(const struct cli_action *self, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CREATE_OPTIONS, CLI_OPT_HELP, CLI_OPT_JSON, { 0 }
+	};
+	struct create_args a = { 0 };
+	struct cl_context *ctx;
+	struct cl_volume *src = NULL, *vol = NULL;
+	struct cl_error err = { 0 };
+	int c, ret = 0;
+
+	while ((c = getopt_long(argc, argv, ":hn:d:m:s:", opts, NULL)) != -1) {
+		if (c == 'J') {
+			cli_globals.json = true;
+			continue;
+		}
+		ret = c == 'B' ? -1 : create_option(&a, c, optarg);
+		if (ret < 0)
+			ret = cli_option_error(GROUP, self, c, argv);
+		if (ret || c == 'h')
+			goto out;
+	}
+	ret = cli_check_args(GROUP, self, argc - optind, 1, 1);
+	if (!ret && a.size_text)
+		ret = cli_parse_size(a.size_text, "size", &a.opts.size);
+	if (!ret)
+		ret = cli_context(&ctx);
+	if (!ret)
+		ret = cli_find_volume(ctx, argv[optind], &src);
+	if (ret)
+		goto out;
+	if (a.opts.size && a.opts.size < src->size) {
+		cli_error("a clone cannot be smaller than its source (%" PRIu64 " GiB)",
+			  src->size);
+		ret = CLI_EXIT_USAGE;
+		goto out;
+	}
+	create_args_finish(&a);
+	if (cl_volume_clone(ctx, src, &a.opts, &vol, &err)) {
+		ret = cli_fail(&err, "cannot clone the volume");
+		goto out;
+	}
+	print_created(vol);
+	cl_volume_free(vol);
+out:
+	cl_volume_free(src);
+	create_args_free(&a);
+	return ret;
+}
+
+static int volume_delete(const struct cli_action *self, int argc, char **argv)
+{
+	struct cl_context *ctx;
+	int ret, worst = 0;
+
+	if (cli_common_options(GROUP, self, argc, argv, &ret))
+		return ret;
+	ret = cli_check_args(GROUP, self, argc - optind, 1, -1);
+	if (!ret)
+		ret = cli_context(&ctx);
+	if (ret)
+		return ret;
+	/* Delete what can be deleted, report the rest, exit with the worst. */
+	for (int i = optind; i < argc; i++) {
+		struct cl_snapshot_list snaps = { 0 };
+		struct cl_error err = { 0 };
+		struct cl_volume *vol = NULL;
+
+		ret = cli_find_volume(ctx, argv[i], &vol);
+		if (!ret && cl_volume_snapshots(ctx, vol, &snaps, NULL) == 0 &&
+		    snaps.count) {
+			cli_error("volume %s has %zu snapshot(s): delete them first (cinderctl snapshot list --volume %s)",
+				  vol->id, snaps.count, vol->id);
+			ret = CLI_EXIT_FAILED;
+		} else if (!ret && cl_volume_delete(ctx, vol, &err)) {
+			char what[128];
+
+			snprintf(what, sizeof(what), "cannot delete volume %s",
+				 vol->id);
+			ret = cli_fail(&err, what);
+		}
+		cl_snapshot_list_free(&snaps);
+		cl_volume_free(vol);
+		if (ret > worst)
+			worst = ret;
+	}
+	return worst;
+}
+
+static int volume_update(const struct cli_action *self, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "description", required_argument, NULL, 'd' },
+		{ "bootable", required_argument, NULL, 'b' },
+		CLI_OPT_HELP, CLI_OPT_JSON, { 0 }
+	};
+	const char *name = NULL, *description = NULL;
+	bool bootable = false, set_bootable = false;
+	struct cl_context *ctx;
+	struct cl_volume *vol;
+	struct cl_error err = { 0 };
+	char *old_name, *old_description;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, ":hn:d:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			name = optarg;
+			break;
+		case 'd':
+			description = optarg;
+			break;
+		case 'b':
+			ret = cli_parse_bool(optarg, "--bootable", &bootable);
+			if (ret)
+				return ret;
+			set_bootable = true;
+			break;
+		case 'J':
+			cli_globals.json = true;
+			break;
+		default:
+			return cli_option_error(GROUP, self, c, argv);
+		}
+	}
+	ret = cli_check_args(GROUP, self, argc - optind, 1, 1);
+	if (ret)
+		return ret;
+	if (!name && !description && !set_bootable) {
+		cli_error("volume update: nothing to change (give --name, --description or --bootable)");
+		return CLI_EXIT_USAGE;
+	}
+	ret = cli_context(&ctx);
+	if (!ret)
+		ret = cli_find_volume(ctx, argv[optind], &vol);
+	if (ret)
+		return ret;
+	old_name = vol->name;
+	old_description = vol->description;
+	if (name)
+		vol->name = strdup(name);
+	if (description)
+		vol->description = strdup(description);
+	if ((name && !vol->name) || (description && !vol->description)) {
+		cli_error("out of memory");
+		return CLI_EXIT_FAILED;
+	}
+	if (name)
+		free(old_name);
+	if (description)
+		free(old_description);
+	if (set_bootable)
+		vol->bootable = bootable;
+	if (cl_volume_save(ctx, vol, &err))
+		ret = cli_fail(&err, "cannot save the volume");
+	else if (cli_globals.json)
+		cli_json_print(cli_volume_json(vol));
+	cl_volume_free(vol);
+	return ret;
+}
+
+static int volume_set_metadata(const struct cli_action *self, int argc,
+			       char **argv)
+{
+	struct cl_dict pairs = { 0 };
+	struct cl_context *ctx;
+	struct cl_volume *vol = NULL;
+	struct cl_error err = { 0 };
+	int ret;
+
+	if (cli_common_options(GROUP, self, argc, argv, &ret))
+		return ret;
+	ret = cli_check_args(GROUP, self, argc - optind, 2, -1);
+	for (int i = optind + 1; !ret && i < argc; i++)
+		ret = cli_parse_key_value(argv[i], "metadata", &pairs);
+	if (!ret)
+		ret = cli_context(&ctx);
+	if (!ret)
+		ret = cli_find_volume(ctx, argv[optind], &vol);
+	if (ret)
+		goto out;
+	/* All keys in one save: either every pair is stored or none. */
+	if (cl_dict_update(&vol->metadata, &pairs)) {
+		cli_error("out of memory");
+		ret = CLI_EXIT_FAILED;
+	} else if (cl_volume_save(ctx, vol, &err)) {
+		ret = cli_fail(&err, "cannot save the metadata");
+	} else if (cli_globals.json) {
+		cli_json_print(cli_dict_json(&vol->metadata));
+	}
+out:
+	cl_volume_free(vol);
+	cl_dict_clear(&pairs);
+	return ret;
+}
+
+static int volume_unset_metadata(const struct cli_action *self, int argc,
+				 char **argv)
+{
+	struct cl_context *ctx;
+	struct cl_volume *vol;
+	struct cl_error err = { 0 };
+	int ret;
+
+	if (cli_common_options(GROUP, self, argc, argv, &ret))
+		return ret;
+	ret = cli_check_args(GROUP, self, argc - optind, 2, -1);
+	if (!ret)
+		ret = cli_context(&ctx);
+	if (!ret)
+		ret = cli_find_volume(ctx, argv[optind], &vol);
+	if (ret)
+		return ret;
+	for (int i = optind + 1; i < argc; i++) {
+		if (!cl_dict_get(&vol->metadata, argv[i]))
+			fprintf(stderr, "cinderctl: warning: volume %s has no metadata key '%s'\n",
+				vol->id, argv[i]);
+		cl_dict_set(&vol->metadata, argv[i], NULL);
+	}
+	if (cl_volume_save(ctx, vol, &err))
+		ret = cli_fail(&err, "cannot save the metadata");
+	else if (cli_globals.json)
+		cli_json_print(cli_dict_json(&vol->metadata));
+	cl_volume_free(vol);
+	return ret;
+}
+
+/* A connector given as a JSON object: every value kept as a string. */
+static int parse_connector_json(const char *text, struct cl_dict *out)
+{
+	struct json_object *obj = json_tokener_parse(text);
+
+	if (!obj || !json_object_is_type(obj, json_type_object)) {
+		cli_error("invalid connector '%s': expected a JSON object or KEY=VALUE pairs",
+			  text);
+		json_object_put(obj);
+		return CLI_EXIT_USAGE;
+	}
+	json_object_object_foreach(obj, key, val) {
+		if (json_object_is_type(val, json_type_null))
+			continue;
+		cl_dict_set(out, key, json_object_get_string(val));
+	}
+	json_object_put(obj);
+	return CLI_EXIT_OK;
+}
+
+static int volume_connect(const struct cli_action *self, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "connector", required_argument, NULL, 'C' },
+		{ "mode", required_argument, NULL, 'm' },
+		CLI_OPT_HELP, CLI_OPT_JSON, { 0 }
+	};
+	enum cl_attach_mode mode = CL_ATTACH_RW;
+	struct cl_dict connector = { 0 };
+	struct cl_context *ctx;
+	struct cl_volume *vol = NULL;
+	struct cl_connection *conn;
+	struct cl_error err = { 0 };
+	int c, ret = 0;
+
+	while ((c = getopt_long(argc, argv, ":hC:m:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'C':
+			ret = optarg[0] == '{' ?
+				parse_connector_json(optarg, &connector) :
+				cli_parse_key_value(optarg, "connector",
+						    &connector);
+			break;
+		case 'm':
+			if (!strcmp(optarg, "rw")) {
+				mode = CL_ATTACH_RW;
+			} else if (!strcmp(optarg, "ro")) {
+				mode = CL_ATTACH_RO;
+			} else {
+				cli_error("invalid mode '%s': use rw or ro", optarg);
+				ret = CLI_EXIT_USAGE;
+			}
+			break;
+		case 'J':
+			cli_globals.json = true;
+			break;
+		default:
+			ret = cli_option_error(GROUP, self, c, argv);
+			goto out;
+		}
+		if (ret)
+			goto out;
+	}
+	ret = cli_check_args(GROUP, self, argc - optind, 1, -1);
+	/* KEY=VALUE words after the volume add to the connector. */
+	for (int i = optind + 1; !ret && i < argc; i++)
+		ret = argv[i][0] == '{' ? parse_connector_json(argv[i], &connector) :
+			cli_parse_key_value(argv[i], "connector", &connector);
+	if (ret)
+		goto out;
+	if (!cl_dict_get(&connector, "host")) {
+		char host[256];
+
+		if (gethostname(host, sizeof(host)) == 0) {
+			host[sizeof(host) - 1] = '\0';
+			cl_dict_set(&connector, "host", host);
+		}
+	}
+	ret = cli_context(&ctx);
+	if (!ret)
+		ret = cli_find_volume(ctx, argv[optind], &vol);
+	if (ret)
+		goto out;
+	if (cl_volume_connect(ctx, vol, &connector, mode, &conn, &err)) {
+		ret = cli_fail(&err, "cannot connect the volume");
+		goto out;
+	}
+	if (cli_globals.json)
+		cli_json_print(cli_connection_json(conn));
+	else
+		puts(conn->id);
+	cl_connection_free(conn);
+out:
+	cl_volume_free(vol);
+	cl_dict_clear(&connector);
+	return ret;
+}
+
+static int volume_disconnect(const struct cli_action *self, int argc,
+			     char **argv)
+{
+	struct cl_connection_list conns = { 0 };
+	struct cl_context *ctx;
+	struct cl_volume *vol;
+	struct cl_error err = { 0 };
+	int ret;
+
+	if (cli_common_options(GROUP, self, argc, argv, &ret))
+		return ret;
+	ret = cli_check_args(GROUP, self, argc - optind, 1, 2);
+	if (!ret)
+		ret = cli_context(&ctx);
+	if (!ret)
+		ret = cli_find_volume(ctx, argv[optind], &vol);
+	if (ret)
+		return ret;
+	if (optind + 1 < argc) {
+		struct cl_connection *conn = NULL;
+
+		ret = cli_find_connection(ctx, argv[optind + 1], &conn);
+		if (!ret && strcmp(conn->volume_id, vol->id)) {
+			cli_error("connection %s belongs to volume %s, not %s",
+				  conn->id, conn->volume_id, vol->id);
+			ret = CLI_EXIT_USAGE;
+		}
+		if (!ret && cl_connection_disconnect(ctx, conn, &err))
+			ret = cli_fail(&err, "cannot disconnect");
+		cl_connection_free(conn);
+		cl_volume_free(vol);
+		return ret;
+	}
+	if (cl_volume_connections(ctx, vol, &conns, &err)) {
+		ret = cli_fail(&err, "cannot list the volume's connections");
+	} else if (conns.count == 0) {
+		cli_error("volume %s has no connection", vol->id);
+		ret = CLI_EXIT_NOT_FOUND;
+	}
+	for (size_t i = 0; !ret && i < conns.count; i++)
+		if (cl_connection_disconnect(ctx, conns.items[i], &err))
+			ret = cli_fail(&err, "cannot disconnect");
+	cl_connection_list_free(&conns);
+	cl_volume_free(vol);
+	return ret;
+}
+
+static const struct cli_action volume_actions[] = {
+	{ "create", "SIZE [OPTIONS]", "create a volume of SIZE GiB; prints its id",
+	  "  SIZE                     GiB, e.g. 10, 10G, 10GiB or 1T\n"
+	  "  -B, --backend NAME       the backend (default: the first enabled)\n"
+	  CREATE_HELP, volume_create },
+	{ "list", "[OPTIONS]", "list volumes",
+	  "      --backend NAME   only volumes of this backend\n"
+	  "  -n, --name NAME      only volumes with this name\n"
+	  "  -s, --status STATUS  only volumes in this status\n",
+	  volume_list },
+	{ "show", "VOLUME", "show a volume (by id, name or id prefix)", NULL,
+	  volume_show },
+	{ "extend", "VOLUME SIZE", "grow a volume to SIZE GiB",
+	  "  SIZE   the new size, larger than the current one\n", volume_extend },
+	{ "clone", "VOLUME [OPTIONS]", "clone a volume; prints the clone's id",
+	  "  -s, --size SIZE          the clone's size (default: the source's)\n"
+	  CREATE_HELP, volume_clone },
+	{ "delete", "VOLUME...", "delete volumes (refused while they have snapshots)",
+	  NULL, volume_delete },
+	{ "update", "VOLUME [OPTIONS]", "change a volume's name, description or bootable flag",
+	  "  -n, --name NAME          new name\n"
+	  "  -d, --description TEXT   new description\n"
+	  "      --bootable BOOL      true or false\n", volume_update },
+	{ "set-metadata", "VOLUME KEY=VALUE...", "set metadata keys", NULL,
+	  volume_set_metadata },
+	{ "unset-metadata", "VOLUME KEY...", "remove metadata keys", NULL,
+	  volume_unset_metadata },
+	{ "connect", "VOLUME [--connector JSON|KEY=VALUE]... [KEY=VALUE...]",
+	  "export a volume to a host; prints the connection id",
+	  "  -C, --connector JSON|K=V the attaching host's properties: a JSON\n"
+	  "                           object or KEY=VALUE (repeatable); host\n"
+	  "                           defaults to this machine's name\n"
+	  "  -m, --mode rw|ro         attach mode (default rw)\n",
+	  volume_connect },
+	{ "disconnect", "VOLUME [CONNECTION]",
+	  "end a connection (all of the volume's without CONNECTION)", NULL,
+	  volume_disconnect },
+};
+
+static int volume_run(int argc, char **argv)
+{
+	return cli_dispatch(GROUP, "Create, inspect, change and delete volumes.",
+			    volume_actions,
+			    sizeof(volume_actions) / sizeof(volume_actions[0]),
+			    argc, argv);
+}
+
+static const struct cli_command volume_command = {
+	"volume", "create, list, show, extend, clone, delete volumes", volume_run
+};
+CLI_COMMAND(volume_command);
