@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * libcinderlib internals shared by the library's files (not installed).
+ */
+#ifndef CINDERLIB_INTERNAL_H
+#define CINDERLIB_INTERNAL_H
+
+#include <stdarg.h>
+
+#include "cinderlib/cinderlib.h"
+#include "cinderlib/driver.h"
+#include "cinderlib/persistence.h"
+
+struct json_object;
+
+struct cl_backend {
+	struct cl_context *ctx;
+	struct cl_backend *next;
+	char *name;
+	char *driver_name;
+	struct cl_dict options;
+	const struct cl_driver_ops *ops;
+	void *dl;
+	void *priv;
+	struct cl_driver_config cfg;
+	struct cl_backend_stats stats;	/* cached by cl_backend_stats() */
+	bool have_stats;
+};
+
+struct cl_context {
+	const struct cl_persistence_ops *store_ops;
+	void *store;
+	void *store_dl;			/* plugin handle, NULL for built-ins */
+	char *state_dir;
+	char *lock_path;
+	char *host;
+	char *driver_dir;
+	bool fail_on_missing_backend;
+	enum cl_log_level log_level;
+	cl_log_fn log_fn;
+	void *log_data;
+	struct cl_backend *backends;	/* open ones */
+	size_t nr_defs;
+	struct cl_backend_config *defs;	/* defined, opened on first use */
+};
+
+/* util.c */
+char *cl_strdup_or_null(const char *s);
+int cl_set_str(char **dst, const char *src);
+int64_t cl_now_us(void);
+void cl_new_uuid(char out[CL_ID_LEN]);
+bool cl_uuid_valid(const char *s);
+bool cl_utf8_valid(const char *s);
+size_t cl_edit_distance(const char *a, const char *b);
+const char *cl_closest(const char *word, const char *const *cands, size_t n);
+int cl_mkdir_p(const char *path, mode_t mode);
+void cl_log(struct cl_context *ctx, enum cl_log_level level, const char *fmt,
+	    ...) __attribute__((format(printf, 3, 4)));
+int cl_parse_bool(const char *s, bool *out);
+int cl_time_format(int64_t us, char *buf, size_t len);
+int cl_time_parse(const char *s, int64_t *us);
+
+/* lock.c: flock() files in the lock path; returns an fd or -errno. */
+int cl_lock_acquire(struct cl_context *ctx, const char *what, const char *id,
+		    struct cl_error *err);
+void cl_lock_release(int fd);
+
+/* objects.c */
+bool cl_filter_match(const struct cl_filter *f, const char *id,
+		     const char *name, const char *backend,
+		     const char *volume_id);
+int cl_dict_copy(struct cl_dict *dst, const struct cl_dict *src);
+
+/* json.c */
+struct json_object *cl_volume_to_jobj(const struct cl_volume *vol);
+struct json_object *cl_snapshot_to_jobj(const struct cl_snapshot *snap);
+struct json_object *cl_connection_to_jobj(const struct cl_connection *conn);
+int cl_volume_from_jobj(struct json_object *o, struct cl_volume **out,
+			struct cl_error *err);
+int cl_snapshot_from_jobj(struct json_object *o, struct cl_snapshot **out,
+			  struct cl_error *err);
+int cl_connection_from_jobj(struct json_object *o, struct cl_connection **out,
+			    struct cl_error *err);
+struct json_object *cl_dict_to_jobj(const struct cl_dict *d);
+int cl_dict_from_jobj(struct json_object *o, struct cl_dict *d,
+		      const char *what, struct cl_error *err);
+int cl_jobj_to_string(struct json_object *o, bool pretty, char **json,
+		      struct cl_error *err);
+
+/* store.c: the context's store, transactions that may be absent */
+extern const struct cl_persistence_ops cl_memory_store_ops;
+extern const struct cl_persistence_ops cl_sqlite_store_ops;
+int cl_store_open(struct cl_context *ctx, const struct cl_setup_options *o,
+		  struct cl_error *err);
+void cl_store_close(struct cl_context *ctx);
+int cl_store_begin(struct cl_context *ctx, struct cl_error *err);
+int cl_store_commit(struct cl_context *ctx, struct cl_error *err);
+void cl_store_rollback(struct cl_context *ctx);
+int cl_store_get_volume(struct cl_context *ctx, const char *id,
+			struct cl_volume **out, struct cl_error *err);
+int cl_store_get_snapshot(struct cl_context *ctx, const char *id,
+			  struct cl_snapshot **out, struct cl_error *err);
+int cl_store_get_connection(struct cl_context *ctx, const char *id,
+			    struct cl_connection **out, struct cl_error *err);
+int cl_store_save_volume(struct cl_context *ctx, struct cl_volume *vol,
+			 struct cl_error *err);
+int cl_store_save_snapshot(struct cl_context *ctx, struct cl_snapshot *snap,
+			   struct cl_error *err);
+int cl_store_save_connection(struct cl_context *ctx,
+			     struct cl_connection *conn, struct cl_error *err);
+
+/* driver_loader.c */
+int cl_driver_load(struct cl_context *ctx, const char *volume_driver,
+		   const struct cl_driver_ops **ops, void **dl,
+		   struct cl_error *err);
+int cl_driver_check_options(const struct cl_driver_ops *ops,
+			    const struct cl_dict *options,
+			    struct cl_error *err);
+const char *cl_driver_dir(struct cl_context *ctx);
+
+/* backend.c */
+bool cl_backend_known(struct cl_context *ctx, const char *name);
+int cl_backend_for(struct cl_context *ctx, const char *name,
+		   struct cl_backend **out, struct cl_error *err);
+
+/* volume.c: helpers shared by the object operations */
+int cl_check_text(const char *what, const char *s, size_t max,
+		  struct cl_error *err);
+int cl_check_size(uint64_t size, struct cl_error *err);
+int cl_check_dict(const char *what, const struct cl_dict *d,
+		  struct cl_error *err);
+void cl_apply_update(char **location, char **id, struct cl_model_update *u);
+int cl_driver_error(int ret, const struct cl_error *derr, const char *what,
+		    const char *id, enum cl_status status,
+		    struct cl_error *err);
+int cl_check_known(struct cl_context *ctx, const char *what, const char *id,
+		   const char *backend, struct cl_error *err);
+/* Move @fresh's contents into @dst and free what @dst held. */
+void cl_volume_replace(struct cl_volume *dst, struct cl_volume *fresh);
+int cl_create_from(struct cl_context *ctx, struct cl_backend *be,
+		   const struct cl_volume_create_opts *opts,
+		   const struct cl_volume *src, const struct cl_snapshot *snap,
+		   struct cl_volume **out, struct cl_error *err);
+
+#endif /* CINDERLIB_INTERNAL_H */

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The context's store: picks the built-in memory or sqlite store or loads a
+ * plugin, and wraps what every caller needs (single gets, saves that stamp
+ * updated_at, transactions that a store may not have).
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cl_internal.h"
+
+static int load_plugin(struct cl_context *ctx, const char *path,
+		       struct cl_error *err)
+{
+	const struct cl_persistence_ops *ops;
+	void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+
+	if (!dl)
+		return cl_error_set(err, -ENOENT,
+				    "cannot load persistence plugin: %s",
+				    dlerror());
+	ops = dlsym(dl, CL_PERSISTENCE_SYMBOL);
+	if (!ops) {
+		dlclose(dl);
+		return cl_error_set(err, -ENOEXEC,
+				    "%s is not a persistence plugin (no symbol %s)",
+				    path, CL_PERSISTENCE_SYMBOL);
+	}
+	if (ops->abi_version != CL_PERSISTENCE_ABI_VERSION) {
+		dlclose(dl);
+		return cl_error_set(err, -EPROTO,
+				    "persistence plugin %s has ABI version %u, this library needs %u",
+				    path, ops->abi_version,
+				    CL_PERSISTENCE_ABI_VERSION);
+	}
+	if (!ops->open || !ops->close || !ops->get_volumes ||
+	    !ops->set_volume || !ops->delete_volume || !ops->get_snapshots ||
+	    !ops->set_snapshot || !ops->delete_snapshot ||
+	    !ops->get_connections || !ops->set_connection ||
+	    !ops->delete_connection || !ops->get_key_values ||
+	    !ops->set_key_value || !ops->delete_key_value) {
+		dlclose(dl);
+		return cl_error_set(err, -EPROTO,
+				    "persistence plugin %s lacks operations",
+				    path);
+	}
+	ctx->store_ops = ops;
+	ctx->store_dl = dl;
+	return 0;
+}
+
+int cl_store_open(struct cl_context *ctx, const struct cl_setup_options *o,
+		  struct cl_error *err)
+{
+	const char *kind = o && o->persistence ? o->persistence : "memory";
+	struct cl_dict opts = { 0 };
+	int ret;
+
+	if (strcmp(kind, "memory") == 0) {
+		ctx->store_ops = &cl_memory_store_ops;
+	} else if (strcmp(kind, "sqlite") == 0 || strcmp(kind, "db") == 0) {
+		ctx->store_ops = &cl_sqlite_store_ops;
+		if (!o->persistence_path)
+			return cl_error_set(err, -EINVAL,
+					    "sqlite persistence needs persistence_path");
+	} else if (strchr(kind, '/')) {
+		ret = load_plugin(ctx, kind, err);
+		if (ret)
+			return ret;
+	} else {
+		static const char *const kinds[] = { "memory", "sqlite" };
+
+		return cl_error_set(err, -EINVAL,
+				    "unknown persistence '%s' (did you mean '%s'? or give a plugin path)",
+				    kind, cl_closest(kind, kinds, 2));
+	}
+	ret = o ? cl_dict_update(&opts, o->persistence_options) : 0;
+	if (!ret && o && o->persistence_path)
+		ret = cl_dict_set(&opts, "path", o->persistence_path);
+	if (!ret)
+		ret = cl_dict_set(&opts, "create",
+				  o && o->persistence_create ? "true" : "false");
+	if (ret) {
+		cl_dict_clear(&opts);
+		return cl_error_set(err, -ENOMEM, "out of memory");
+	}
+	ret = ctx->store_ops->open(&opts, &ctx->store, err);
+	cl_dict_clear(&opts);
+	return ret;
+}
+
+void cl_store_close(struct cl_context *ctx)
+{
+	if (ctx->store_ops && ctx->store)
+		ctx->store_ops->close(ctx->store);
+	ctx->store = NULL;
+	if (ctx->store_dl)
+		dlclose(ctx->store_dl);
+	ctx->store_dl = NULL;
+}
+
+int cl_store_begin(struct cl_context *ctx, struct cl_error *err)
+{
+	if (!ctx->store_ops->begin)
+		return 0;
+	return ctx->store_ops->begin(ctx->store, err);
+}
+
+int cl_store_commit(struct cl_context *ctx, struct cl_error *err)
+{
+	if (!ctx->store_ops->commit)
+		return 0;
+	return ctx->store_ops->commit(ctx->store, err);
+}
+
+void cl_store_rollback(struct cl_context *ctx)
+{
+	if (ctx->store_ops->rollback)
+		ctx->store_ops->rollback(ctx->store);
+}
+
+#define DEFINE_GET_ONE(type, plural, what)				\
+int cl_store_get_##type(struct cl_context *ctx, const char *id,		\
+			struct cl_##type **out, struct cl_error *err)	\
+{									\
+	struct cl_##type##_list l = { 0 };				\
+	struct cl_filter f = { .id = id };				\
+	int ret;							\
+									\
+	ret = ctx->store_ops->get_##plural(ctx->store, &f, &l, err);	\
+	if (ret)							\
+		return ret;						\
+	if (l.count == 0) {						\
+		cl_##type##_list_free(&l);				\
+		return cl_error_set(err, -ENOENT, what " %s not found", id); \
+	}								\
+	*out = l.items[0];						\
+	l.items[0] = NULL;						\
+	for (size_t i = 1; i < l.count; i++)				\
+		cl_##type##_free(l.items[i]);				\
+	free(l.items);							\
+	return 0;							\
+}
+
+DEFINE_GET_ONE(volume, volumes, "volume")
+DEFINE_GET_ONE(snapshot, snapshots, "snapshot")
+DEFINE_GET_ONE(connection, connections, "connection")
+
+int cl_store_save_volume(struct cl_context *ctx, struct cl_volume *vol,
+			 struct cl_error *err)
+{
+	vol->updated_at = cl_now_us();
+	return ctx->store_ops->set_volume(ctx->store, vol, err);
+}
+
+int cl_store_save_snapshot(struct cl_context *ctx, struct cl_snapshot *snap,
+			   struct cl_error *err)
+{
+	snap->updated_at = cl_now_us();
+	return ctx->store_ops->set_snapshot(ctx->store, snap, err);
+}
+
+int cl_store_save_connection(struct cl_context *ctx,
+			     struct cl_connection *conn, struct cl_error *err)
+{
+	conn->updated_at = cl_now_us();
+	return ctx->store_ops->set_connection(ctx->store, conn, err);
+}

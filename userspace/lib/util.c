@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Small helpers: strings, time, UUIDs, UTF-8, edit distance, logging. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <uuid/uuid.h>
+
+#include "cl_internal.h"
+
+char *cl_strdup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* Replace *dst by a copy of @src (NULL allowed); -ENOMEM leaves *dst. */
+int cl_set_str(char **dst, const char *src)
+{
+	char *copy = NULL;
+
+	if (src) {
+		copy = strdup(src);
+		if (!copy)
+			return -ENOMEM;
+	}
+	free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+int64_t cl_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void cl_new_uuid(char out[CL_ID_LEN])
+{
+	uuid_t u;
+
+	uuid_generate(u);
+	uuid_unparse_lower(u, out);
+}
+
+bool cl_uuid_valid(const char *s)
+{
+	uuid_t u;
+
+	return s && strlen(s) == 36 && uuid_parse(s, u) == 0;
+}
+
+/* Well-formed UTF-8 without control characters (names end up in logs). */
+bool cl_utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		unsigned char c = *p;
+		int extra;
+		uint32_t cp;
+
+		if (c < 0x80) {
+			if (c < 0x20 || c == 0x7f)
+				return false;
+			p++;
+			continue;
+		}
+		if ((c & 0xe0) == 0xc0) {
+			extra = 1;
+			cp = c & 0x1f;
+		} else if ((c & 0xf0) == 0xe0) {
+			extra = 2;
+			cp = c & 0x0f;
+		} else if ((c & 0xf8) == 0xf0) {
+			extra = 3;
+			cp = c & 0x07;
+		} else {
+			return false;
+		}
+		for (int i = 1; i <= extra; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		/* Overlong forms, surrogates, beyond Unicode. */
+		if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) ||
+		    (extra == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		p += extra + 1;
+	}
+	return true;
+}
+
+size_t cl_edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	size_t *row = calloc(lb + 1, sizeof(*row));
+	size_t result;
+
+	if (!row)
+		return (size_t)-1;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	result = row[lb];
+	free(row);
+	return result;
+}
+
+const char *cl_closest(const char *word, const char *const *cands, size_t n)
+{
+	const char *best = NULL;
+	size_t best_d = (size_t)-1;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t d = cl_edit_distance(word, cands[i]);
+
+		if (d < best_d) {
+			best_d = d;
+			best = cands[i];
+		}
+	}
+	return best;
+}
+
+int cl_mkdir_p(const char *path, mode_t mode)
+{
+	char *copy = strdup(path);
+	int ret = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *p = copy + 1; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			char saved = *p;
+
+			*p = '\0';
+			if (mkdir(copy, mode) < 0 && errno != EEXIST) {
+				ret = -errno;
+				break;
+			}
+			*p = saved;
+			if (!saved)
+				break;
+		}
+	}
+	free(copy);
+	return ret;
+}
+
+void cl_log(struct cl_context *ctx, enum cl_log_level level, const char *fmt,
+	    ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	if (!ctx || !ctx->log_fn || level > ctx->log_level)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	ctx->log_fn(level, buf, ctx->log_data);
+}
+
+int cl_parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" };
+	static const char *const no[] = { "false", "no", "off", "0" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* ISO 8601 UTC with microseconds: 2024-01-31T12:00:00.123456Z */
+int cl_time_format(int64_t us, char *buf, size_t len)
+{
+	time_t sec = (time_t)(us / 1000000);
+	long frac = (long)(us % 1000000);
+	struct tm tm;
+
+	if (frac < 0) {
+		frac += 1000000;
+		sec--;
+	}
+	if (!gmtime_r(&sec, &tm))
+		return -EINVAL;
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, frac);
+	return 0;
+}
+
+int cl_time_parse(const char *s, int64_t *us)
+{
+	struct tm tm = { 0 };
+	long frac = 0;
+	int n = 0, fdigits = 0;
+	const char *p;
+
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
+		   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
+		return -EINVAL;
+	p = s + n;
+	if (*p == '.') {
+		for (p++; isdigit((unsigned char)*p); p++) {
+			if (fdigits < 6) {
+				frac = frac * 10 + (*p - '0');
+				fdigits++;
+			}
+		}
+		for (; fdigits < 6; fdigits++)
+			frac *= 10;
+	}
+	if (*p == 'Z')
+		p++;
+	else if (strcmp(p, "+00:00") == 0)
+		p += 6;
+	if (*p)
+		return -EINVAL;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*us = (int64_t)timegm(&tm) * 1000000 + frac;
+	return 0;
+}
+
+char *cl_state_dir(void)
+{
+	const char *env = getenv("CINDERLIB_STATE_DIR");
+	const char *xdg, *home;
+	char *out = NULL;
+
+	if (env && *env)
+		return strdup(env);
+	if (geteuid() == 0)
+		return strdup("/var/lib/cinderlib");
+	xdg = getenv("XDG_DATA_HOME");
+	if (xdg && *xdg) {
+		if (asprintf(&out, "%s/cinderlib", xdg) < 0)
+			return NULL;
+		return out;
+	}
+	home = getenv("HOME");
+	if (asprintf(&out, "%s/.local/share/cinderlib", home ? home : "") < 0)
+		return NULL;
+	return out;
+}
+
+void cl_strv_free(char **v, size_t count)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < count; i++)
+		free(v[i]);
+	free(v);
+}
