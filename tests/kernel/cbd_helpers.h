@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the cinderblk kernel tests: backing files on a file
+ * system that can do O_DIRECT (ext4 on brd, set up once per boot), device
+ * add/remove over netlink (libcinderlib) and ioctl, raw generic netlink
+ * messages for malformed requests, and checks of what the module exposes.
+ */
+#ifndef CBD_HELPERS_H
+#define CBD_HELPERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <limits.h>
+
+#include <linux/cinderblk.h>
+
+#include "cinderlib/kernel.h"
+
+/* The harness compares int literals with unsigned values everywhere. */
+#pragma GCC diagnostic ignored "-Wsign-compare"
+
+#define CBD_MIB			(1024ULL * 1024ULL)
+#define CBD_DEFAULT_SIZE	(16 * CBD_MIB)
+#define CBD_KO_PATH		"kernel/cinderblk.ko"
+#define CBD_LIVE_DEVICES	"/sys/module/cinderblk/parameters/live_devices"
+
+/* One backing file and, once added, the device on it. */
+struct cbd_dev {
+	char path[PATH_MAX];	/* backing file */
+	int backing_fd;		/* O_RDWR, -1 when closed */
+	uint64_t size;
+	bool added;
+	uint32_t index;
+	char node[64];		/* "/dev/cbdN" */
+	char volume_id[CL_VOLUME_ID_LEN + 1];
+};
+
+/* Directory on ext4 over brd (O_DIRECT capable); NULL on failure. */
+const char *cbd_scratch_dir(void);
+
+/* Create a sparse backing file of @size and open it; 0 or -errno. */
+int cbd_backing_create(struct cbd_dev *d, uint64_t size);
+/* Random UUID text into @buf (CL_VOLUME_ID_LEN + 1 bytes). */
+void cbd_make_uuid(char *buf);
+/* Spec for a file-backed device of @d (index ANY, d's size, new UUID). */
+void cbd_spec_for(struct cbd_dev *d, struct cl_dev_spec *spec);
+
+/* Per-process netlink handle of libcinderlib; aborts nothing, NULL on error. */
+struct cl_kernel *cbd_nl(void);
+/* Add @d over netlink with @flags; fills index/node. 0 or -errno. */
+int cbd_add_nl(struct cbd_dev *d, uint32_t flags);
+int cbd_add_nl_spec(struct cbd_dev *d, struct cl_dev_spec *spec);
+/* Add @d over the control device. 0 or -errno. */
+int cbd_add_ioctl(struct cbd_dev *d, uint32_t flags);
+/* Force-remove the device if added, close and unlink the backing. */
+void cbd_dev_cleanup(struct cbd_dev *d);
+
+/* Wait until /dev/cbdN is (@present) or is not a block device. */
+int cbd_wait_node(uint32_t index, bool present, int timeout_ms);
+
+/* Control device. */
+int cbd_ctl_open(void);			/* fd or -errno */
+void cbd_ioc_init(struct cinderblk_ioc_dev *d, uint32_t index);
+int cbd_ioc(int ctl_fd, unsigned long req, struct cinderblk_ioc_dev *d);
+
+/* What exists now. */
+int cbd_dump_count(void);		/* devices in a dump, or -errno */
+bool cbd_dump_has(uint32_t index);
+int cbd_live_devices(void);		/* module counter, or -errno */
+int cbd_sysfs_block_count(void);	/* /sys/block/cbd* */
+/* /sys/block/cbdN/cinderblk/@name without the newline; 0 or -errno. */
+int cbd_sysfs_read(uint32_t index, const char *name, char *buf, size_t len);
+
+/* Capacity of an open block device, or 0 on error. */
+uint64_t cbd_bdev_size(int fd);
+
+/* Data patterns unique per byte offset and seed. */
+void cbd_fill(void *buf, size_t len, uint64_t offset, uint64_t seed);
+bool cbd_check(const void *buf, size_t len, uint64_t offset, uint64_t seed);
+bool cbd_is_zero(const void *buf, size_t len);
+void *cbd_alloc(size_t len);		/* 4 KiB aligned, for O_DIRECT */
+
+/* Raw generic netlink, for requests libcinderlib would never build. */
+struct cbd_msg {
+	size_t len;
+	_Alignas(8) unsigned char buf[4096];
+};
+int cbd_family_id(void);		/* >0, or -errno */
+void cbd_msg_init(struct cbd_msg *m, uint8_t cmd, uint16_t flags);
+void cbd_msg_put(struct cbd_msg *m, uint16_t type, const void *data, size_t len);
+void cbd_msg_put_u32(struct cbd_msg *m, uint16_t type, uint32_t v);
+void cbd_msg_put_u64(struct cbd_msg *m, uint16_t type, uint64_t v);
+/* Send and wait for the ack: 0 or the kernel's -errno. */
+int cbd_msg_send(struct cbd_msg *m);
+
+/* Run a shell command; its exit status, or -1. */
+int cbd_system(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Drop CAP_SYS_ADMIN from every capability set of this process. */
+int cbd_drop_sys_admin(void);
+/* Monotonic milliseconds. */
+int64_t cbd_now_ms(void);
+
+#endif /* CBD_HELPERS_H */

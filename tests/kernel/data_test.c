@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Data path of cinderblk's file backing: what is written through /dev/cbdN
+ * is in the backing file and the reverse, discard punches holes, write
+ * zeroes reads back zeros, fio verifies, read-only devices refuse writes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <linux/fs.h>
+
+#include "kselftest_harness.h"
+#include "cbd_helpers.h"
+
+FIXTURE(data) {
+	struct cbd_dev d;
+};
+
+FIXTURE_SETUP(data)
+{
+	ASSERT_EQ(0, cbd_backing_create(&self->d, CBD_DEFAULT_SIZE));
+	ASSERT_EQ(0, cbd_add_nl(&self->d, CINDERBLK_F_DISCARD |
+				CINDERBLK_F_WRITE_ZEROES));
+}
+
+FIXTURE_TEARDOWN(data)
+{
+	cbd_dev_cleanup(&self->d);
+}
+
+/* Write @len bytes of pattern @seed at @off through @fd. */
+static int write_pattern(int fd, size_t len, off_t off, uint64_t seed)
+{
+	void *buf = cbd_alloc(len);
+	ssize_t n;
+
+	cbd_fill(buf, len, (uint64_t)off, seed);
+	n = pwrite(fd, buf, len, off);
+	free(buf);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+/* Does @fd hold pattern @seed in [off, off + len)? */
+static bool has_pattern(int fd, size_t len, off_t off, uint64_t seed)
+{
+	void *buf = cbd_alloc(len);
+	bool ok;
+
+	ok = pread(fd, buf, len, off) == (ssize_t)len &&
+	     cbd_check(buf, len, (uint64_t)off, seed);
+	free(buf);
+	return ok;
+}
+
+static bool has_zeros(int fd, size_t len, off_t off)
+{
+	void *buf = cbd_alloc(len);
+	bool ok;
+
+	memset(buf, 0xa5, len);
+	ok = pread(fd, buf, len, off) == (ssize_t)len && cbd_is_zero(buf, len);
+	free(buf);
+	return ok;
+}
+
+TEST_F(data, direct_4k_writes_land_in_backing)
+{
+	off_t last = (off_t)self->d.size - 4096;
+	int fd = open(self->d.node, O_RDWR | O_DIRECT);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(self->d.size, cbd_bdev_size(fd));
+	ASSERT_EQ(0, write_pattern(fd, 4096, 0, 1));
+	ASSERT_EQ(0, write_pattern(fd, 64 * 1024, 5 * CBD_MIB, 2));
+	ASSERT_EQ(0, write_pattern(fd, 4096, last, 3));
+	ASSERT_EQ(0, fsync(fd));
+	EXPECT_TRUE(has_pattern(self->d.backing_fd, 4096, 0, 1));
+	EXPECT_TRUE(has_pattern(self->d.backing_fd, 64 * 1024, 5 * CBD_MIB, 2));
+	EXPECT_TRUE(has_pattern(self->d.backing_fd, 4096, last, 3));
+	/* What was not written is still zero. */
+	EXPECT_TRUE(has_zeros(self->d.backing_fd, 4096, 4096));
+	close(fd);
+}
+
+TEST_F(data, direct_512_writes_first_and_last_sector)
+{
+	off_t last = (off_t)self->d.size - 512;
+	int fd = open(self->d.node, O_RDWR | O_DIRECT);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, write_pattern(fd, 512, 0, 11));
+	ASSERT_EQ(0, write_pattern(fd, 512, 512 * 7, 12));
+	ASSERT_EQ(0, write_pattern(fd, 512, last, 13));
+	ASSERT_EQ(0, fsync(fd));
+	EXPECT_TRUE(has_pattern(self->d.backing_fd, 512, 0, 11));
+	EXPECT_TRUE(has_pattern(self->d.backing_fd, 512, 512 * 7, 12));
+	EXPECT_TRUE(has_pattern(self->d.backing_fd, 512, last, 13));
+	EXPECT_TRUE(has_zeros(self->d.backing_fd, 512, 512));
+	EXPECT_TRUE(has_zeros(self->d.backing_fd, 512, last - 512));
+	/* And back through the device. */
+	EXPECT_TRUE(has_pattern(fd, 512, last, 13));
+	close(fd);
+}
+
+TEST_F(data, buffered_writes_land_in_backing)
+{
+	off_t last = (off_t)self->d.size - 4096;
+	int fd = open(self->d.node, O_RDWR);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, write_pattern(fd, 4096, 0, 21));
+	ASSERT_EQ(0, write_pattern(fd, 3 * 4096 + 512, 8 * CBD_MIB + 512, 22));
+	ASSERT_EQ(0, write_pattern(fd, 4096, last, 23));
+	ASSERT_EQ(0, fsync(fd));
+	EXPECT_TRUE(has_pattern(self->d.backing_fd, 4096, 0, 21));
+	EXPECT_TRUE(has_pattern(self->d.backing_fd, 3 * 4096 + 512,
+				8 * CBD_MIB + 512, 22));
+	EXPECT_TRUE(has_pattern(self->d.backing_fd, 4096, last, 23));
+	close(fd);
+}
+
+TEST_F(data, backing_writes_read_through_device)
+{
+	off_t last = (off_t)self->d.size - 512;
+	int fd;
+
+	ASSERT_EQ(0, write_pattern(self->d.backing_fd, 4096, 0, 31));
+	ASSERT_EQ(0, write_pattern(self->d.backing_fd, 512, last, 32));
+	ASSERT_EQ(0, write_pattern(self->d.backing_fd, 128 * 1024,
+				   3 * CBD_MIB, 33));
+	ASSERT_EQ(0, fsync(self->d.backing_fd));
+	/* O_DIRECT: no page cache of the device between us and the data. */
+	fd = open(self->d.node, O_RDONLY | O_DIRECT);
+	ASSERT_LE(0, fd);
+	EXPECT_TRUE(has_pattern(fd, 4096, 0, 31));
+	EXPECT_TRUE(has_pattern(fd, 512, last, 32));
+	EXPECT_TRUE(has_pattern(fd, 128 * 1024, 3 * CBD_MIB, 33));
+	close(fd);
+	/* Buffered, after dropping whatever the device had cached. */
+	fd = open(self->d.node, O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioctl(fd, BLKFLSBUF, 0));
+	EXPECT_TRUE(has_pattern(fd, 4096, 0, 31));
+	EXPECT_TRUE(has_pattern(fd, 512, last, 32));
+	close(fd);
+}
+
+static long long allocated_bytes(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -1;
+	return (long long)st.st_blocks * 512;
+}
+
+TEST_F(data, discard_punches_holes_in_backing)
+{
+	uint64_t range[2] = { 2 * CBD_MIB, 4 * CBD_MIB };
+	long long before, after;
+	off_t hole;
+	int fd = open(self->d.node, O_RDWR | O_DIRECT);
+
+	ASSERT_LE(0, fd);
+	/* Allocate 8 MiB of the backing. */
+	ASSERT_EQ(0, write_pattern(fd, 8 * CBD_MIB, 0, 41));
+	ASSERT_EQ(0, fsync(fd));
+	before = allocated_bytes(self->d.backing_fd);
+	ASSERT_LE(8 * (long long)CBD_MIB, before);
+	ASSERT_LE(8 * (off_t)CBD_MIB, lseek(self->d.backing_fd, 0, SEEK_HOLE));
+
+	ASSERT_EQ(0, ioctl(fd, BLKDISCARD, range));
+	ASSERT_EQ(0, fsync(fd));
+	after = allocated_bytes(self->d.backing_fd);
+	EXPECT_GE(before - after, (long long)range[1]);
+	hole = lseek(self->d.backing_fd, 0, SEEK_HOLE);
+	EXPECT_EQ((off_t)range[0], hole);
+	EXPECT_EQ((off_t)(range[0] + range[1]),
+		  lseek(self->d.backing_fd, (off_t)range[0], SEEK_DATA));
+	/* Data around the hole is intact. */
+	EXPECT_TRUE(has_pattern(fd, CBD_MIB, CBD_MIB, 41));
+	EXPECT_TRUE(has_pattern(fd, CBD_MIB, 6 * CBD_MIB, 41));
+	close(fd);
+}
+
+TEST_F(data, write_zeroes_reads_back_zeros)
+{
+	uint64_t range[2] = { 1 * CBD_MIB + 4096, 256 * 1024 };
+	int fd = open(self->d.node, O_RDWR | O_DIRECT);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, write_pattern(fd, 2 * CBD_MIB, 0, 51));
+	ASSERT_EQ(0, fsync(fd));
+	ASSERT_EQ(0, ioctl(fd, BLKZEROOUT, range));
+	ASSERT_EQ(0, fsync(fd));
+	EXPECT_TRUE(has_zeros(fd, range[1], (off_t)range[0]));
+	EXPECT_TRUE(has_zeros(self->d.backing_fd, range[1], (off_t)range[0]));
+	EXPECT_TRUE(has_pattern(fd, range[0], 0, 51));
+	EXPECT_TRUE(has_pattern(fd, 4096, (off_t)(range[0] + range[1]), 51));
+	close(fd);
+}
+
+TEST_F_TIMEOUT(data, fio_multijob_verify, 300)
+{
+	int status;
+
+	/* Four jobs, each on its own 4 MiB region, verified with crc32c. */
+	status = cbd_system("fio --name=cbdverify --filename=%s --direct=1 "
+			    "--ioengine=libaio --rw=randwrite --bs=4k --iodepth=16 "
+			    "--numjobs=4 --size=4M --offset_increment=4M "
+			    "--verify=crc32c --do_verify=1 --verify_fatal=1 "
+			    "--group_reporting >/tmp/cbd-fio-verify.log 2>&1",
+			    self->d.node);
+	if (status != 0)
+		cbd_system("cat /tmp/cbd-fio-verify.log >&2");
+	ASSERT_EQ(0, status);
+}
+
+TEST_F_TIMEOUT(data, fio_mixed_sizes_verify, 300)
+{
+	int status;
+
+	status = cbd_system("fio --name=cbdmixed --filename=%s --direct=1 "
+			    "--ioengine=libaio --rw=randrw --bsrange=512-64k "
+			    "--iodepth=8 --numjobs=2 --size=6M --offset_increment=6M "
+			    "--verify=crc32c --do_verify=1 --verify_fatal=1 "
+			    ">/tmp/cbd-fio-mixed.log 2>&1", self->d.node);
+	if (status != 0)
+		cbd_system("cat /tmp/cbd-fio-mixed.log >&2");
+	ASSERT_EQ(0, status);
+}
+
+FIXTURE(readonly) {
+	struct cbd_dev d;
+};
+
+FIXTURE_SETUP(readonly)
+{
+	int ro;
+
+	ASSERT_EQ(0, cbd_backing_create(&self->d, CBD_DEFAULT_SIZE));
+	ASSERT_EQ(0, write_pattern(self->d.backing_fd, 4096, 0, 61));
+	ASSERT_EQ(0, fsync(self->d.backing_fd));
+	/* Hand the module a read-only descriptor, as losetup -r does. */
+	ro = open(self->d.path, O_RDONLY);
+	ASSERT_LE(0, ro);
+	close(self->d.backing_fd);
+	self->d.backing_fd = ro;
+	ASSERT_EQ(0, cbd_add_nl(&self->d, CINDERBLK_F_READ_ONLY));
+}
+
+FIXTURE_TEARDOWN(readonly)
+{
+	cbd_dev_cleanup(&self->d);
+}
+
+TEST_F(readonly, refuses_writes)
+{
+	void *buf = cbd_alloc(4096);
+	struct cl_dev_info info;
+	int fd, ro = 0;
+	ssize_t n;
+
+	ASSERT_EQ(0, cl_kernel_dev_get(cbd_nl(), self->d.index, &info, NULL));
+	EXPECT_TRUE(info.flags & CINDERBLK_F_READ_ONLY);
+
+	fd = open(self->d.node, O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioctl(fd, BLKROGET, &ro));
+	EXPECT_EQ(1, ro);
+	EXPECT_TRUE(has_pattern(fd, 4096, 0, 61));
+	close(fd);
+
+	fd = open(self->d.node, O_RDWR | O_DIRECT);
+	if (fd < 0) {
+		/* Refusing the open itself is fine too. */
+		EXPECT_TRUE(errno == EROFS || errno == EACCES || errno == EPERM);
+	} else {
+		memset(buf, 0x5a, 4096);
+		n = pwrite(fd, buf, 4096, 0);
+		EXPECT_EQ(-1, n);
+		EXPECT_TRUE(errno == EPERM || errno == EROFS);
+		close(fd);
+	}
+	fd = open(self->d.node, O_RDWR);
+	if (fd >= 0) {
+		n = pwrite(fd, buf, 4096, 8192);
+		EXPECT_EQ(-1, n);
+		EXPECT_TRUE(errno == EPERM || errno == EROFS);
+		fsync(fd);
+		close(fd);
+	}
+	/* The backing is untouched. */
+	EXPECT_TRUE(has_pattern(self->d.backing_fd, 4096, 0, 61));
+	EXPECT_TRUE(has_zeros(self->d.backing_fd, 4096, 8192));
+	free(buf);
+}
+
+TEST_HARNESS_MAIN
