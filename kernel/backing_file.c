@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cinderblk: the "file" backing. Requests go to an open regular file or
+ * block device as asynchronous direct I/O kiocbs, submitted straight from
+ * queue_rq (no worker thread in between): this is the fast path. Buffered
+ * synchronous I/O is the fallback when the file cannot do direct I/O or a
+ * request is not aligned for it. Flush, discard and write zeroes run on a
+ * workqueue so that they do not hold up the hardware queue.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/falloc.h>
+#include <linux/file.h>
+#include <linux/highmem.h>
+#include <linux/slab.h>
+#include <linux/stat.h>
+#include <linux/uio.h>
+
+#include "cinderblk.h"
+
+struct cbd_file_backing {
+	struct cbd_backing base;
+	struct file *file;
+	bool direct;			/* kiocbs with IOCB_DIRECT work */
+	unsigned int mem_mask;		/* direct I/O alignment masks */
+	unsigned int off_mask;
+};
+
+/* Per-request data of this backing (cbd_cmd_priv()). */
+struct cbd_file_cmd {
+	struct kiocb iocb;
+	struct bio_vec *bvec;		/* allocated when several bios */
+	atomic_t ref;
+	long ret;
+	struct cbd_file_backing *fb;
+	struct work_struct work;
+};
+
+static inline struct cbd_file_backing *to_fb(struct cbd_backing *b)
+{
+	return container_of(b, struct cbd_file_backing, base);
+}
+
+/* Zero what a short read (end of file) left unfilled, from @done bytes. */
+static void cbd_file_zero_tail(struct request *rq, unsigned int done)
+{
+	struct req_iterator it;
+	struct bio_vec bv;
+	unsigned int pos = 0, skip;
+
+	rq_for_each_segment(bv, rq, it) {
+		if (pos + bv.bv_len > done) {
+			skip = done > pos ? done - pos : 0;
+			memzero_page(bv.bv_page, bv.bv_offset + skip,
+				     bv.bv_len - skip);
+		}
+		pos += bv.bv_len;
+	}
+}
+
+static blk_status_t cbd_file_rw_status(struct request *rq, long ret)
+{
+	if (ret < 0)
+		return errno_to_blk_status(ret);
+	if (ret == blk_rq_bytes(rq))
+		return BLK_STS_OK;
+	if (req_op(rq) == REQ_OP_READ) {
+		/* Reading past the end of the file: a hole, zeroes. */
+		cbd_file_zero_tail(rq, ret);
+		return BLK_STS_OK;
+	}
+	return BLK_STS_IOERR;
+}
+
+static void cbd_file_aio_put(struct cbd_file_cmd *fc)
+{
+	struct request *rq;
+
+	if (!atomic_dec_and_test(&fc->ref))
+		return;
+	rq = cbd_priv_to_rq(fc);
+	kfree(fc->bvec);
+	fc->bvec = NULL;
+	cbd_end_request(rq, cbd_file_rw_status(rq, fc->ret));
+}
+
+static void cbd_file_aio_complete(struct kiocb *iocb, long ret)
+{
+	struct cbd_file_cmd *fc = container_of(iocb, struct cbd_file_cmd, iocb);
+
+	fc->ret = ret;
+	cbd_file_aio_put(fc);
+}
+
+static bool cbd_file_dio_aligned(struct cbd_file_backing *fb,
+				 const struct bio_vec *bvec,
+				 unsigned int nr_bvec, unsigned int skip,
+				 loff_t pos, size_t size)
+{
+	unsigned int k;
+	size_t len;
+
+	if ((pos | size) & fb->off_mask)
+		return false;
+	for (k = 0; k < nr_bvec && size; k++, skip = 0) {
+		len = min_t(size_t, bvec[k].bv_len - skip, size);
+		if ((len & fb->off_mask) ||
+		    ((bvec[k].bv_offset + skip) & fb->mem_mask))
+			return false;
+		size -= len;
+	}
+	return true;
+}
+
+static blk_status_t cbd_file_rw_direct(struct cbd_file_backing *fb,
+				       struct cbd_file_cmd *fc,
+				       struct request *rq, struct iov_iter *iter,
+				       loff_t pos, bool write)
+{
+	struct file *file = fb->file;
+	ssize_t ret;
+
+	atomic_set(&fc->ref, 2);
+	memset(&fc->iocb, 0, sizeof(fc->iocb));
+	fc->iocb.ki_filp = file;
+	fc->iocb.ki_pos = pos;
+	fc->iocb.ki_complete = cbd_file_aio_complete;
+	fc->iocb.ki_flags = IOCB_DIRECT;
+	fc->iocb.ki_ioprio = req_get_ioprio(rq);
+	if (write && (rq->cmd_flags & REQ_FUA))
+		fc->iocb.ki_flags |= IOCB_DSYNC;
+
+	if (write)
+		ret = file->f_op->write_iter(&fc->iocb, iter);
+	else
+		ret = file->f_op->read_iter(&fc->iocb, iter);
+
+	/* Drop the submitter's reference; the completion may run first. */
+	cbd_file_aio_put(fc);
+	if (ret != -EIOCBQUEUED)
+		cbd_file_aio_complete(&fc->iocb, ret);
+	return BLK_STS_OK;
+}
+
+static blk_status_t cbd_file_rw_buffered(struct cbd_file_backing *fb,
+					 struct request *rq,
+					 struct iov_iter *iter, loff_t pos,
+					 bool write)
+{
+	struct file *file = fb->file;
+	struct req_iterator it;
+	struct kiocb kiocb;
+	struct bio_vec bv;
+	ssize_t ret;
+
+	init_sync_kiocb(&kiocb, file);
+	kiocb.ki_flags = 0;	/* not the fd's O_DIRECT or O_APPEND */
+	kiocb.ki_pos = pos;
+	if (write) {
+		if (rq->cmd_flags & REQ_FUA)
+			kiocb.ki_flags |= IOCB_DSYNC;
+		file_start_write(file);
+		ret = file->f_op->write_iter(&kiocb, iter);
+		file_end_write(file);
+	} else {
+		ret = file->f_op->read_iter(&kiocb, iter);
+		rq_for_each_segment(bv, rq, it)
+			flush_dcache_page(bv.bv_page);
+	}
+	return cbd_file_rw_status(rq, ret);
+}
+
+static blk_status_t cbd_file_rw(struct cbd_file_backing *fb,
+				struct cbd_file_cmd *fc, struct request *rq)
+{
+	loff_t pos = (loff_t)blk_rq_pos(rq) << SECTOR_SHIFT;
+	bool write = req_op(rq) == REQ_OP_WRITE;
+	struct req_iterator rq_iter;
+	struct bio *bio = rq->bio;
+	struct bio_vec tmp, *bvec;
+	unsigned int nr_bvec = 0;
+	unsigned int offset;
+	struct iov_iter iter;
+	blk_status_t sts;
+
+	rq_for_each_bvec(tmp, rq, rq_iter)
+		nr_bvec++;
+
+	if (rq->bio != rq->biotail) {
+		/* Several bios: gather their (multi-page) vectors in one array. */
+		bvec = kmalloc_array(nr_bvec, sizeof(*bvec), GFP_NOIO);
+		if (!bvec)
+			return BLK_STS_RESOURCE;
+		fc->bvec = bvec;
+		nr_bvec = 0;
+		rq_for_each_bvec(tmp, rq, rq_iter)
+			bvec[nr_bvec++] = tmp;
+		offset = 0;
+	} else {
+		/* One bio, maybe split: it may start inside a vector. */
+		offset = bio->bi_iter.bi_bvec_done;
+		bvec = __bvec_iter_bvec(bio->bi_io_vec, bio->bi_iter);
+	}
+	iov_iter_bvec(&iter, write ? ITER_SOURCE : ITER_DEST, bvec, nr_bvec,
+		      blk_rq_bytes(rq));
+	iter.iov_offset = offset;
+
+	if (likely(fb->direct &&
+		   cbd_file_dio_aligned(fb, bvec, nr_bvec, offset, pos,
+					blk_rq_bytes(rq))))
+		return cbd_file_rw_direct(fb, fc, rq, &iter, pos, write);
+
+	sts = cbd_file_rw_buffered(fb, rq, &iter, pos, write);
+	kfree(fc->bvec);
+	fc->bvec = NULL;
+	cbd_end_request(rq, sts);
+	return BLK_STS_OK;
+}
+
+static blk_status_t cbd_file_fallocate(struct cbd_file_backing *fb,
+				       struct request *rq, int mode)
+{
+	loff_t pos = (loff_t)blk_rq_pos(rq) << SECTOR_SHIFT;
+	int ret;
+
+	ret = vfs_fallocate(fb->file, mode | FALLOC_FL_KEEP_SIZE, pos,
+			    blk_rq_bytes(rq));
+	return errno_to_blk_status(ret);
+}
+
+static blk_status_t cbd_file_write_zeroes(struct cbd_file_backing *fb,
+					  struct request *rq)
+{
+	blk_status_t sts;
+
+	sts = cbd_file_fallocate(fb, rq, FALLOC_FL_ZERO_RANGE);
+	/* tmpfs and others only punch holes: reads of a hole give zeroes. */
+	if (sts == BLK_STS_NOTSUPP)
+		sts = cbd_file_fallocate(fb, rq, FALLOC_FL_PUNCH_HOLE);
+	return sts;
+}
+
+static void cbd_file_work(struct work_struct *work)
+{
+	struct cbd_file_cmd *fc = container_of(work, struct cbd_file_cmd, work);
+	struct request *rq = cbd_priv_to_rq(fc);
+	struct cbd_file_backing *fb = fc->fb;
+	unsigned int noio = memalloc_noio_save();
+	blk_status_t sts;
+
+	switch (req_op(rq)) {
+	case REQ_OP_FLUSH:
+		sts = errno_to_blk_status(vfs_fsync(fb->file, 0));
+		break;
+	case REQ_OP_DISCARD:
+		sts = cbd_file_fallocate(fb, rq, FALLOC_FL_PUNCH_HOLE);
+		break;
+	case REQ_OP_WRITE_ZEROES:
+		sts = cbd_file_write_zeroes(fb, rq);
+		break;
+	default:
+		sts = BLK_STS_NOTSUPP;
+		break;
+	}
+	memalloc_noio_restore(noio);
+	cbd_end_request(rq, sts);
+}
+
+static blk_status_t cbd_file_queue_rq(struct cbd_backing *b,
+				      struct request *rq)
+{
+	struct cbd_file_backing *fb = to_fb(b);
+	struct cbd_file_cmd *fc = cbd_cmd_priv(blk_mq_rq_to_pdu(rq));
+
+	switch (req_op(rq)) {
+	case REQ_OP_READ:
+	case REQ_OP_WRITE:
+		return cbd_file_rw(fb, fc, rq);
+	case REQ_OP_FLUSH:
+	case REQ_OP_DISCARD:
+	case REQ_OP_WRITE_ZEROES:
+		fc->fb = fb;
+		INIT_WORK(&fc->work, cbd_file_work);
+		queue_work(cbd_wq, &fc->work);
+		return BLK_STS_OK;
+	default:
+		return BLK_STS_NOTSUPP;
+	}
+}
+
+static int cbd_file_flush(struct cbd_backing *b)
+{
+	return vfs_fsync(to_fb(b)->file, 0);
+}
+
+static int cbd_file_describe(struct cbd_backing *b, char *buf, size_t len)
+{
+	char *path = file_path(to_fb(b)->file, buf, len);
+	size_t n;
+
+	if (IS_ERR(path))
+		return PTR_ERR(path);
+	n = strlen(path);
+	memmove(buf, path, n + 1);
+	return n;
+}
+
+static void cbd_file_release(struct cbd_backing *b)
+{
+	struct cbd_file_backing *fb = to_fb(b);
+
+	fput(fb->file);
+	kfree(fb);
+}
+
+static const struct cbd_backing_ops cbd_file_ops = {
+	.name		= "file",
+	.cmd_size	= sizeof(struct cbd_file_cmd),
+	.queue_rq	= cbd_file_queue_rq,
+	.flush		= cbd_file_flush,
+	.describe	= cbd_file_describe,
+	.release	= cbd_file_release,
+};
+
+/* How direct I/O must be aligned on this file, if it can do it at all. */
+static void cbd_file_probe_dio(struct cbd_file_backing *fb)
+{
+	struct file *file = fb->file;
+	struct inode *inode = file_inode(file);
+	unsigned int mem_align = SECTOR_SIZE, off_align = SECTOR_SIZE;
+	struct block_device *bdev = NULL;
+	struct kstat st;
+
+	fb->direct = cbd_file_can_direct_io(file);
+	if (S_ISBLK(inode->i_mode))
+		bdev = cbd_file_bdev(file);
+	else
+		bdev = inode->i_sb->s_bdev;
+	if (bdev) {
+		mem_align = bdev_dma_alignment(bdev) + 1;
+		off_align = bdev_logical_block_size(bdev);
+	}
+#ifdef STATX_DIOALIGN
+	if (!vfs_getattr(&file->f_path, &st, STATX_DIOALIGN,
+			 AT_STATX_SYNC_AS_STAT) &&
+	    (st.result_mask & STATX_DIOALIGN)) {
+		if (!st.dio_offset_align) {
+			fb->direct = false;
+		} else {
+			mem_align = max_t(u32, st.dio_mem_align, 1);
+			off_align = st.dio_offset_align;
+		}
+	}
+#endif
+	fb->mem_mask = mem_align - 1;
+	fb->off_mask = off_align - 1;
+	fb->base.dio_mem_align = mem_align;
+	fb->base.dio_offset_align = off_align;
+}
+
+int cbd_file_backing_create(const struct cbd_backing_params *bp,
+			    bool read_only, struct cbd_backing **out,
+			    struct netlink_ext_ack *extack)
+{
+	struct cbd_file_backing *fb;
+	struct block_device *bdev;
+	struct inode *inode;
+	struct file *file;
+	int ret;
+
+	file = bp->fd >= 0 ? fget(bp->fd) : NULL;
+	if (!file) {
+		NL_SET_ERR_MSG(extack, "bad backing file descriptor");
+		return -EBADF;
+	}
+	inode = file_inode(file);
+	if (!S_ISREG(inode->i_mode) && !S_ISBLK(inode->i_mode)) {
+		NL_SET_ERR_MSG(extack, "backing must be a regular file or a block device");
+		ret = -EINVAL;
+		goto err;
+	}
+	if (!(file->f_mode & FMODE_READ) || !file->f_op->read_iter) {
+		NL_SET_ERR_MSG(extack, "backing file descriptor is not open for reading");
+		ret = -EBADF;
+		goto err;
+	}
+	if (!read_only &&
+	    (!(file->f_mode & FMODE_WRITE) || !file->f_op->write_iter)) {
+		NL_SET_ERR_MSG(extack, "read-write device needs a backing open for writing");
+		ret = -EBADF;
+		goto err;
+	}
+
+	ret = -ENOMEM;
+	fb = kzalloc(sizeof(*fb), GFP_KERNEL);
+	if (!fb)
+		goto err;
+	fb->file = file;
+	fb->base.ops = &cbd_file_ops;
+	fb->base.type = CINDERBLK_BACKING_FILE;
+
+	if (S_ISBLK(inode->i_mode)) {
+		bdev = cbd_file_bdev(file);
+		if (bdev->bd_disk->fops == &cbd_fops) {
+			NL_SET_ERR_MSG(extack, "backing is a cinderblk device");
+			ret = -EINVAL;
+			goto err_free;
+		}
+		fb->base.max_size = bdev_nr_bytes(bdev);
+		/* Punching a hole in a disk is a zeroout without fallback. */
+		fb->base.can_discard = bdev_write_zeroes_sectors(bdev) > 0;
+		fb->base.can_write_zeroes = true;
+		fb->base.discard_granularity = bdev_logical_block_size(bdev);
+	} else {
+		fb->base.can_discard = !!file->f_op->fallocate;
+		fb->base.can_write_zeroes = !!file->f_op->fallocate;
+		fb->base.discard_granularity = inode->i_sb->s_blocksize;
+	}
+	cbd_file_probe_dio(fb);
+	*out = &fb->base;
+	return 0;
+
+err_free:
+	kfree(fb);
+err:
+	fput(file);
+	return ret;
+}

@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * cinderblk: definitions shared by the files of the module.
+ */
+#ifndef _CINDERBLK_INTERNAL_H
+#define _CINDERBLK_INTERNAL_H
+
+#include <linux/blk-mq.h>
+#include <linux/blkdev.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/workqueue.h>
+#include <linux/cinderblk.h>
+
+#include "compat.h"
+
+#define CBD_MINORS		16	/* per disk: the disk and 15 partitions */
+#define CBD_MAX_DEVICES		(1U << (MINORBITS - 4))
+#define CBD_MAX_QUEUE_DEPTH	4096U
+#define CBD_MAX_HW_QUEUES	64U
+#define CBD_MAX_IO_TIMEOUT_MS	(3600U * 1000U)
+#define CBD_MAX_HW_SECTORS	1024U	/* 512 KiB per request */
+
+/* Module parameters (main.c). */
+extern unsigned int cbd_max_devices;
+extern unsigned int cbd_queue_depth;
+extern unsigned int cbd_io_timeout_ms;
+
+/* Work items of the data path: flush, discard, write zeroes (main.c). */
+extern struct workqueue_struct *cbd_wq;
+
+struct cbd_device;
+struct cbd_backing;
+
+/* What userspace asks for a backing (add, reconfigure). */
+struct cbd_backing_params {
+	u32 type;		/* enum cinderblk_backing_type */
+	int fd;
+};
+
+/*
+ * A backing: where the I/O of a device goes. Each kind lives in its own file
+ * (backing_file.c, ...) and provides these operations.
+ */
+struct cbd_backing_ops {
+	const char *name;
+	/* Bytes of per-request data the backing needs (cbd_cmd_priv()). */
+	unsigned int cmd_size;
+	/*
+	 * Start one request (already started with blk_mq_start_request());
+	 * may sleep. The backing ends it with cbd_end_request(), now or later.
+	 * Returns BLK_STS_OK once it owns the request, else an error status
+	 * (the core ends the request then).
+	 */
+	blk_status_t (*queue_rq)(struct cbd_backing *b, struct request *rq);
+	/* Make written data durable (suspend). */
+	int (*flush)(struct cbd_backing *b);
+	/* Describe the backing for sysfs ("backing"); no sleeping. */
+	int (*describe)(struct cbd_backing *b, char *buf, size_t len);
+	/* Drop every reference the backing holds; no I/O is in flight. */
+	void (*release)(struct cbd_backing *b);
+};
+
+struct cbd_backing {
+	const struct cbd_backing_ops *ops;
+	u32 type;			/* enum cinderblk_backing_type */
+	/* What the backing can do; the device advertises what it also wants. */
+	bool can_discard;
+	bool can_write_zeroes;
+	unsigned int discard_granularity;
+	unsigned int dio_mem_align;	/* direct I/O alignment of memory */
+	unsigned int dio_offset_align;	/* ... and of offsets and lengths */
+	u64 max_size;			/* 0: can grow (a file) */
+};
+
+/* Per-request data: the core's part, then the backing's (cmd_size). */
+struct cbd_cmd {
+	struct cbd_device *cbd;
+	blk_status_t status;
+};
+
+static inline void *cbd_cmd_priv(struct cbd_cmd *cmd)
+{
+	return cmd + 1;
+}
+
+static inline struct request *cbd_priv_to_rq(void *priv)
+{
+	return blk_mq_rq_from_pdu((struct cbd_cmd *)priv - 1);
+}
+
+/* Statistics, per CPU so that the data path never shares a cache line. */
+struct cbd_stats {
+	u64 read_ios;
+	u64 read_bytes;
+	u64 write_ios;
+	u64 write_bytes;
+	u64 flush_ios;
+	u64 discard_ios;
+	u64 write_zeroes_ios;
+	u64 errors;
+	s64 inflight;
+};
+
+struct cbd_device {
+	int index;
+	char volume_id[CINDERBLK_VOLUME_ID_LEN + 1];
+	u32 want_flags;			/* asked for, enum cinderblk_dev_flags */
+	u32 flags;			/* in effect (backing permitting) */
+	u32 logical_block_size;
+	u32 physical_block_size;
+	u32 nr_hw_queues;
+	u32 queue_depth;
+	u32 io_timeout_ms;
+	u64 size;
+
+	/* state, open_count and the backing pointer, for readers. */
+	spinlock_t lock;
+	u32 state;			/* enum cinderblk_dev_state */
+	unsigned int open_count;
+	struct cbd_backing *backing;	/* changes only while frozen */
+
+	bool fs_frozen;
+	unsigned int freeze_memflags;
+	atomic_t timeouts;
+
+	struct cbd_stats __percpu *stats;
+	struct blk_mq_tag_set tag_set;
+	struct gendisk *disk;
+};
+
+/* A snapshot of a device, for replies and events. */
+struct cbd_dev_info {
+	u32 index;
+	u64 size;
+	u32 logical_block_size;
+	u32 physical_block_size;
+	u32 flags;
+	u32 backing_type;
+	u32 nr_hw_queues;
+	u32 queue_depth;
+	u32 io_timeout_ms;
+	u32 state;
+	u32 open_count;
+	char volume_id[CINDERBLK_VOLUME_ID_LEN + 1];
+	char disk_name[DISK_NAME_LEN];
+	struct cbd_stats stats;
+};
+
+/* Everything DEV_ADD takes, from netlink or ioctl. */
+struct cbd_add_params {
+	u32 index;			/* CINDERBLK_INDEX_ANY: first free */
+	u64 size;
+	u32 logical_block_size;		/* 0: 512 */
+	u32 physical_block_size;	/* 0: logical */
+	u32 flags;
+	u32 nr_hw_queues;		/* 0: default */
+	u32 queue_depth;		/* 0: module parameter */
+	u32 io_timeout_ms;		/* 0: module parameter */
+	char volume_id[CINDERBLK_VOLUME_ID_LEN + 1];
+	struct cbd_backing_params backing;
+};
+
+/* device.c: the operations, shared by netlink and ioctl. */
+int cbd_dev_add(struct cbd_add_params *p, struct cbd_dev_info *info,
+		struct netlink_ext_ack *extack);
+int cbd_dev_remove(u32 index, bool force, struct netlink_ext_ack *extack);
+int cbd_dev_get(u32 index, struct cbd_dev_info *info);
+int cbd_dev_get_next(u32 *index, struct cbd_dev_info *info);
+int cbd_dev_resize(u32 index, u64 size, struct netlink_ext_ack *extack);
+int cbd_dev_suspend(u32 index, bool freeze, struct netlink_ext_ack *extack);
+int cbd_dev_resume(u32 index, struct netlink_ext_ack *extack);
+int cbd_dev_reconfigure(u32 index, const struct cbd_backing_params *bp,
+			struct netlink_ext_ack *extack);
+void cbd_dev_remove_all(void);
+void cbd_dev_fill_info(struct cbd_device *cbd, struct cbd_dev_info *info);
+int cbd_check_block_size(u32 bs);
+int cbd_check_volume_id(const char *id, size_t len);
+int cbd_device_init(void);
+void cbd_device_exit(void);
+unsigned int cbd_live_devices(void);
+extern const struct block_device_operations cbd_fops;
+
+/* Data path helpers of the core (device.c). */
+void cbd_end_request(struct request *rq, blk_status_t status);
+
+/* sysfs.c */
+extern const struct attribute_group *cbd_disk_groups[];
+
+/* backing_file.c */
+int cbd_file_backing_create(const struct cbd_backing_params *bp,
+			    bool read_only, struct cbd_backing **out,
+			    struct netlink_ext_ack *extack);
+
+/* genl.c */
+int cbd_genl_init(void);
+void cbd_genl_exit(void);
+void cbd_genl_event(u8 cmd, const struct cbd_dev_info *info);
+
+/* control.c */
+int cbd_control_init(void);
+void cbd_control_exit(void);
+int cbd_bdev_ioctl_info(struct cbd_device *cbd, void __user *arg);
+
+#endif /* _CINDERBLK_INTERNAL_H */

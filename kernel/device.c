@@ -1,0 +1,832 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cinderblk: the life of a device (add, remove, get, resize, suspend,
+ * resume, reconfigure), the registry of devices, and the blk-mq glue that
+ * every backing shares.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/idr.h>
+#include <linux/log2.h>
+#include <linux/module.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uuid.h>
+
+#include "cinderblk.h"
+
+/* Serializes the registry and every control operation. */
+static DEFINE_MUTEX(cbd_mutex);
+static DEFINE_IDR(cbd_idr);
+static int cbd_major;
+static atomic_t cbd_nr_live = ATOMIC_INIT(0);
+
+unsigned int cbd_live_devices(void)
+{
+	return atomic_read(&cbd_nr_live);
+}
+
+/* ---- data path ---- */
+
+/* Called by a backing when it is done with a request (any context). */
+void cbd_end_request(struct request *rq, blk_status_t status)
+{
+	struct cbd_cmd *cmd = blk_mq_rq_to_pdu(rq);
+
+	cmd->status = status;
+	if (likely(!blk_should_fake_timeout(rq->q)))
+		blk_mq_complete_request(rq);
+}
+
+static void cbd_account(struct cbd_device *cbd, struct request *rq,
+			blk_status_t status)
+{
+	struct cbd_stats __percpu *s = cbd->stats;
+
+	this_cpu_dec(s->inflight);
+	if (status) {
+		this_cpu_inc(s->errors);
+		return;
+	}
+	switch (req_op(rq)) {
+	case REQ_OP_READ:
+		this_cpu_inc(s->read_ios);
+		this_cpu_add(s->read_bytes, blk_rq_bytes(rq));
+		break;
+	case REQ_OP_WRITE:
+		this_cpu_inc(s->write_ios);
+		this_cpu_add(s->write_bytes, blk_rq_bytes(rq));
+		break;
+	case REQ_OP_FLUSH:
+		this_cpu_inc(s->flush_ios);
+		break;
+	case REQ_OP_DISCARD:
+		this_cpu_inc(s->discard_ios);
+		break;
+	case REQ_OP_WRITE_ZEROES:
+		this_cpu_inc(s->write_zeroes_ios);
+		break;
+	default:
+		break;
+	}
+}
+
+static blk_status_t cbd_queue_rq(struct blk_mq_hw_ctx *hctx,
+				 const struct blk_mq_queue_data *bd)
+{
+	struct request *rq = bd->rq;
+	struct cbd_device *cbd = hctx->queue->queuedata;
+	struct cbd_backing *b = READ_ONCE(cbd->backing);
+	unsigned int noio;
+	blk_status_t sts;
+
+	blk_mq_start_request(rq);
+	this_cpu_inc(cbd->stats->inflight);
+
+	if (unlikely(!b)) {
+		sts = BLK_STS_IOERR;
+	} else if (unlikely(op_is_write(req_op(rq)) &&
+			    (cbd->flags & CINDERBLK_F_READ_ONLY))) {
+		sts = BLK_STS_IOERR;
+	} else {
+		/* The backing may allocate; never recurse into our own I/O. */
+		noio = memalloc_noio_save();
+		sts = b->ops->queue_rq(b, rq);
+		memalloc_noio_restore(noio);
+	}
+	if (unlikely(sts == BLK_STS_RESOURCE || sts == BLK_STS_DEV_RESOURCE)) {
+		/* Out of memory for now: blk-mq requeues the request. */
+		this_cpu_dec(cbd->stats->inflight);
+		return sts;
+	}
+	if (unlikely(sts))
+		cbd_end_request(rq, sts);
+	return BLK_STS_OK;
+}
+
+static void cbd_complete_rq(struct request *rq)
+{
+	struct cbd_cmd *cmd = blk_mq_rq_to_pdu(rq);
+
+	cbd_account(cmd->cbd, rq, cmd->status);
+	blk_mq_end_request(rq, cmd->status);
+}
+
+/*
+ * I/O to a file cannot be cancelled: count the timeout, say it once, and
+ * wait for the backing to finish.
+ */
+static enum blk_eh_timer_return cbd_timeout(struct request *rq)
+{
+	struct cbd_cmd *cmd = blk_mq_rq_to_pdu(rq);
+	struct cbd_device *cbd = cmd->cbd;
+
+	if (atomic_inc_return(&cbd->timeouts) == 1)
+		pr_warn("%s: request outlived io_timeout_ms=%u; waiting for the backing\n",
+			cbd->disk->disk_name, cbd->io_timeout_ms);
+	return BLK_EH_RESET_TIMER;
+}
+
+static int cbd_init_request(struct blk_mq_tag_set *set, struct request *rq,
+			    unsigned int hctx_idx, unsigned int numa_node)
+{
+	struct cbd_cmd *cmd = blk_mq_rq_to_pdu(rq);
+
+	cmd->cbd = set->driver_data;
+	return 0;
+}
+
+static const struct blk_mq_ops cbd_mq_ops = {
+	.queue_rq	= cbd_queue_rq,
+	.complete	= cbd_complete_rq,
+	.timeout	= cbd_timeout,
+	.init_request	= cbd_init_request,
+};
+
+/* ---- block device operations ---- */
+
+static int cbd_open(CBD_OPEN_ARGS)
+{
+	struct cbd_device *cbd = CBD_OPEN_DISK->private_data;
+	int ret = 0;
+
+	spin_lock(&cbd->lock);
+	if (cbd->state == CINDERBLK_STATE_DYING)
+		ret = -ENXIO;
+	else
+		cbd->open_count++;
+	spin_unlock(&cbd->lock);
+	return ret;
+}
+
+static void cbd_release(CBD_RELEASE_ARGS)
+{
+	struct cbd_device *cbd = disk->private_data;
+
+	spin_lock(&cbd->lock);
+	cbd->open_count--;
+	spin_unlock(&cbd->lock);
+}
+
+static int cbd_ioctl(struct block_device *bdev, cbd_open_mode_t mode,
+		     unsigned int cmd, unsigned long arg)
+{
+	if (cmd == CINDERBLK_IOC_INFO)
+		return cbd_bdev_ioctl_info(bdev->bd_disk->private_data,
+					   (void __user *)arg);
+	return -ENOTTY;
+}
+
+static void cbd_free(struct cbd_device *cbd)
+{
+	free_percpu(cbd->stats);
+	kfree(cbd);
+	atomic_dec(&cbd_nr_live);
+}
+
+/* The last reference to an added disk is gone: removed and closed. */
+static void cbd_free_disk(struct gendisk *disk)
+{
+	cbd_free(disk->private_data);
+}
+
+const struct block_device_operations cbd_fops = {
+	.owner		= THIS_MODULE,
+	.open		= cbd_open,
+	.release	= cbd_release,
+	.ioctl		= cbd_ioctl,
+	.compat_ioctl	= blkdev_compat_ptr_ioctl,
+	.free_disk	= cbd_free_disk,
+};
+
+/* ---- validation ---- */
+
+int cbd_check_block_size(u32 bs)
+{
+	if (bs < SECTOR_SIZE || bs > PAGE_SIZE || bs > 4096 ||
+	    !is_power_of_2(bs))
+		return -EINVAL;
+	return 0;
+}
+
+/* @id is NUL-terminated within CINDERBLK_VOLUME_ID_LEN + 1 bytes. */
+int cbd_check_volume_id(const char *id, size_t len)
+{
+	if (len != CINDERBLK_VOLUME_ID_LEN ||
+	    strnlen(id, CINDERBLK_VOLUME_ID_LEN + 1) != CINDERBLK_VOLUME_ID_LEN ||
+	    !uuid_is_valid(id))
+		return -EINVAL;
+	return 0;
+}
+
+static int cbd_check_size(u64 size, u32 lbs, struct netlink_ext_ack *extack)
+{
+	if (!size || size % lbs) {
+		NL_SET_ERR_MSG(extack,
+			       "size must be a non-zero multiple of the logical block size");
+		return -EINVAL;
+	}
+	if (size > MAX_LFS_FILESIZE) {
+		NL_SET_ERR_MSG(extack, "size too large");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int cbd_check_add_params(struct cbd_add_params *p,
+				struct netlink_ext_ack *extack)
+{
+	if (p->flags & ~CINDERBLK_F_ALL) {
+		NL_SET_ERR_MSG(extack, "unknown device flags");
+		return -EINVAL;
+	}
+	if (p->index != CINDERBLK_INDEX_ANY && p->index >= cbd_max_devices) {
+		NL_SET_ERR_MSG(extack, "index >= max_devices");
+		return -EINVAL;
+	}
+	if (!p->logical_block_size)
+		p->logical_block_size = SECTOR_SIZE;
+	if (!p->physical_block_size)
+		p->physical_block_size = p->logical_block_size;
+	if (cbd_check_block_size(p->logical_block_size) ||
+	    cbd_check_block_size(p->physical_block_size)) {
+		NL_SET_ERR_MSG(extack, "block sizes must be powers of 2 in 512..4096");
+		return -EINVAL;
+	}
+	if (p->physical_block_size < p->logical_block_size) {
+		NL_SET_ERR_MSG(extack, "physical block size below logical block size");
+		return -EINVAL;
+	}
+	if (cbd_check_size(p->size, p->logical_block_size, extack))
+		return -EINVAL;
+	if (p->nr_hw_queues > CBD_MAX_HW_QUEUES) {
+		NL_SET_ERR_MSG(extack, "too many hardware queues");
+		return -EINVAL;
+	}
+	if (!p->nr_hw_queues)
+		p->nr_hw_queues = min(num_online_cpus(), CBD_MAX_HW_QUEUES);
+	p->nr_hw_queues = min(p->nr_hw_queues, nr_cpu_ids);
+	if (p->queue_depth > CBD_MAX_QUEUE_DEPTH) {
+		NL_SET_ERR_MSG(extack, "queue depth too large");
+		return -EINVAL;
+	}
+	if (!p->queue_depth)
+		p->queue_depth = cbd_queue_depth;
+	if (p->io_timeout_ms > CBD_MAX_IO_TIMEOUT_MS) {
+		NL_SET_ERR_MSG(extack, "I/O timeout too large");
+		return -EINVAL;
+	}
+	if (!p->io_timeout_ms)
+		p->io_timeout_ms = cbd_io_timeout_ms;
+	if (cbd_check_volume_id(p->volume_id, strnlen(p->volume_id,
+						      sizeof(p->volume_id)))) {
+		NL_SET_ERR_MSG(extack, "volume id must be a UUID of 36 characters");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int cbd_backing_create(const struct cbd_backing_params *bp,
+			      bool read_only, u64 size,
+			      struct cbd_backing **out,
+			      struct netlink_ext_ack *extack)
+{
+	struct cbd_backing *b;
+	int ret;
+
+	switch (bp->type) {
+	case CINDERBLK_BACKING_FILE:
+		ret = cbd_file_backing_create(bp, read_only, &b, extack);
+		break;
+	case CINDERBLK_BACKING_REMAP:
+	case CINDERBLK_BACKING_NBD:
+		NL_SET_ERR_MSG(extack, "backing type not supported yet");
+		return -EOPNOTSUPP;
+	default:
+		NL_SET_ERR_MSG(extack, "unknown backing type");
+		return -EINVAL;
+	}
+	if (ret)
+		return ret;
+	if (b->max_size && size > b->max_size) {
+		NL_SET_ERR_MSG(extack, "device larger than its backing");
+		b->ops->release(b);
+		return -EINVAL;
+	}
+	*out = b;
+	return 0;
+}
+
+/* ---- queue limits ---- */
+
+/* The limits a device gets from what it asks and what its backing does. */
+static void cbd_make_limits(struct cbd_device *cbd, struct cbd_backing *b,
+			    struct cbd_limits *l)
+{
+	bool writable = !(cbd->flags & CINDERBLK_F_READ_ONLY);
+
+	memset(l, 0, sizeof(*l));
+	l->logical_block_size = cbd->logical_block_size;
+	l->physical_block_size = cbd->physical_block_size;
+	l->max_hw_sectors = CBD_MAX_HW_SECTORS;
+	/* Misaligned memory falls back to buffered I/O: ask the default. */
+	l->dma_alignment = SECTOR_SIZE - 1;
+	/* A file (and a disk) has a volatile cache: flushes must come. */
+	l->write_cache = true;
+
+	cbd->flags = cbd->want_flags;
+	if (writable && (cbd->want_flags & CINDERBLK_F_DISCARD) &&
+	    b->can_discard) {
+		l->max_discard_sectors = UINT_MAX >> SECTOR_SHIFT;
+		l->discard_granularity = max(cbd->logical_block_size,
+					     b->discard_granularity);
+	} else {
+		cbd->flags &= ~CINDERBLK_F_DISCARD;
+	}
+	if (writable && (cbd->want_flags & CINDERBLK_F_WRITE_ZEROES) &&
+	    b->can_write_zeroes)
+		l->max_write_zeroes_sectors = UINT_MAX >> SECTOR_SHIFT;
+	else
+		cbd->flags &= ~CINDERBLK_F_WRITE_ZEROES;
+	if (writable && (cbd->want_flags & CINDERBLK_F_FUA))
+		l->fua = true;
+	else
+		cbd->flags &= ~CINDERBLK_F_FUA;
+}
+
+/* ---- snapshots for replies and events ---- */
+
+void cbd_dev_fill_info(struct cbd_device *cbd, struct cbd_dev_info *info)
+{
+	int cpu;
+
+	memset(info, 0, sizeof(*info));
+	info->index = cbd->index;
+	info->size = cbd->size;
+	info->logical_block_size = cbd->logical_block_size;
+	info->physical_block_size = cbd->physical_block_size;
+	info->flags = cbd->flags;
+	info->nr_hw_queues = cbd->nr_hw_queues;
+	info->queue_depth = cbd->queue_depth;
+	info->io_timeout_ms = cbd->io_timeout_ms;
+	strscpy(info->volume_id, cbd->volume_id, sizeof(info->volume_id));
+	if (cbd->disk)
+		strscpy(info->disk_name, cbd->disk->disk_name,
+			sizeof(info->disk_name));
+
+	spin_lock(&cbd->lock);
+	info->state = cbd->state;
+	info->open_count = cbd->open_count;
+	info->backing_type = cbd->backing ? cbd->backing->type :
+					    CINDERBLK_BACKING_NONE;
+	spin_unlock(&cbd->lock);
+
+	for_each_possible_cpu(cpu) {
+		const struct cbd_stats *s = per_cpu_ptr(cbd->stats, cpu);
+
+		info->stats.read_ios += s->read_ios;
+		info->stats.read_bytes += s->read_bytes;
+		info->stats.write_ios += s->write_ios;
+		info->stats.write_bytes += s->write_bytes;
+		info->stats.flush_ios += s->flush_ios;
+		info->stats.discard_ios += s->discard_ios;
+		info->stats.write_zeroes_ios += s->write_zeroes_ios;
+		info->stats.errors += s->errors;
+		info->stats.inflight += s->inflight;
+	}
+	if (info->stats.inflight < 0)
+		info->stats.inflight = 0;
+}
+
+static void cbd_set_state(struct cbd_device *cbd, u32 state)
+{
+	spin_lock(&cbd->lock);
+	cbd->state = state;
+	spin_unlock(&cbd->lock);
+}
+
+static void cbd_event(struct cbd_device *cbd, u8 cmd)
+{
+	struct cbd_dev_info info;
+
+	cbd_dev_fill_info(cbd, &info);
+	cbd_genl_event(cmd, &info);
+}
+
+/* ---- operations ---- */
+
+static struct cbd_device *cbd_find(u32 index, struct netlink_ext_ack *extack)
+{
+	struct cbd_device *cbd = NULL;
+
+	lockdep_assert_held(&cbd_mutex);
+	if (index <= INT_MAX)
+		cbd = idr_find(&cbd_idr, index);
+	if (!cbd)
+		NL_SET_ERR_MSG(extack, "no such device");
+	return cbd;
+}
+
+static int cbd_alloc_index(struct cbd_device *cbd, u32 index,
+			   struct netlink_ext_ack *extack)
+{
+	int ret;
+
+	if (index == CINDERBLK_INDEX_ANY) {
+		ret = idr_alloc(&cbd_idr, cbd, 0, cbd_max_devices, GFP_KERNEL);
+		if (ret == -ENOSPC)
+			NL_SET_ERR_MSG(extack, "all device indexes are in use");
+	} else {
+		ret = idr_alloc(&cbd_idr, cbd, index, index + 1, GFP_KERNEL);
+		if (ret == -ENOSPC) {
+			NL_SET_ERR_MSG(extack, "device index in use");
+			ret = -EEXIST;
+		}
+	}
+	return ret;
+}
+
+int cbd_dev_add(struct cbd_add_params *p, struct cbd_dev_info *info,
+		struct netlink_ext_ack *extack)
+{
+	bool read_only = p->flags & CINDERBLK_F_READ_ONLY;
+	struct cbd_backing *b;
+	struct cbd_device *cbd;
+	struct gendisk *disk;
+	struct cbd_limits lim;
+	int ret;
+
+	ret = cbd_check_add_params(p, extack);
+	if (ret)
+		return ret;
+	ret = cbd_backing_create(&p->backing, read_only, p->size, &b, extack);
+	if (ret)
+		return ret;
+
+	ret = -ENOMEM;
+	cbd = kzalloc(sizeof(*cbd), GFP_KERNEL);
+	if (!cbd)
+		goto err_backing;
+	atomic_inc(&cbd_nr_live);
+	cbd->stats = alloc_percpu(struct cbd_stats);
+	if (!cbd->stats)
+		goto err_free;
+
+	spin_lock_init(&cbd->lock);
+	atomic_set(&cbd->timeouts, 0);
+	strscpy(cbd->volume_id, p->volume_id, sizeof(cbd->volume_id));
+	cbd->want_flags = p->flags;
+	cbd->logical_block_size = p->logical_block_size;
+	cbd->physical_block_size = p->physical_block_size;
+	cbd->nr_hw_queues = p->nr_hw_queues;
+	cbd->queue_depth = p->queue_depth;
+	cbd->io_timeout_ms = p->io_timeout_ms;
+	cbd->size = p->size;
+	cbd->state = CINDERBLK_STATE_LIVE;
+	cbd->backing = b;
+
+	mutex_lock(&cbd_mutex);
+	ret = cbd_alloc_index(cbd, p->index, extack);
+	if (ret < 0)
+		goto err_unlock;
+	cbd->index = ret;
+
+	cbd->tag_set.ops = &cbd_mq_ops;
+	cbd->tag_set.nr_hw_queues = cbd->nr_hw_queues;
+	cbd->tag_set.queue_depth = cbd->queue_depth;
+	cbd->tag_set.numa_node = NUMA_NO_NODE;
+	cbd->tag_set.cmd_size = sizeof(struct cbd_cmd) + b->ops->cmd_size;
+	/* queue_rq may sleep: it submits to the backing itself, no worker. */
+	cbd->tag_set.flags = CBD_MQ_F_MERGE | BLK_MQ_F_BLOCKING;
+	cbd->tag_set.timeout = msecs_to_jiffies(cbd->io_timeout_ms);
+	cbd->tag_set.driver_data = cbd;
+	ret = blk_mq_alloc_tag_set(&cbd->tag_set);
+	if (ret)
+		goto err_idr;
+
+	cbd_make_limits(cbd, b, &lim);
+	disk = cbd_alloc_disk(&cbd->tag_set, &lim, cbd);
+	if (IS_ERR(disk)) {
+		ret = PTR_ERR(disk);
+		goto err_tag_set;
+	}
+	disk->major = cbd_major;
+	disk->first_minor = cbd->index * CBD_MINORS;
+	disk->minors = CBD_MINORS;
+	disk->fops = &cbd_fops;
+	disk->private_data = cbd;
+	snprintf(disk->disk_name, DISK_NAME_LEN, CINDERBLK_DISK_PREFIX "%d",
+		 cbd->index);
+	set_capacity(disk, cbd->size >> SECTOR_SHIFT);
+	if (read_only)
+		set_disk_ro(disk, true);
+	cbd->disk = disk;
+
+	/* The attributes exist before the add uevent goes out. */
+	ret = device_add_disk(NULL, disk, cbd_disk_groups);
+	if (ret)
+		goto err_disk;
+
+	cbd_dev_fill_info(cbd, info);
+	cbd_genl_event(CINDERBLK_CMD_EVT_ADDED, info);
+	mutex_unlock(&cbd_mutex);
+	return 0;
+
+err_disk:
+	put_disk(disk);		/* not added: free_disk is not called */
+err_tag_set:
+	blk_mq_free_tag_set(&cbd->tag_set);
+err_idr:
+	idr_remove(&cbd_idr, cbd->index);
+err_unlock:
+	mutex_unlock(&cbd_mutex);
+err_free:
+	cbd_free(cbd);
+err_backing:
+	b->ops->release(b);
+	return ret;
+}
+
+/*
+ * Take a device down. A forced remove fails new I/O at once; in-flight
+ * requests finish on the backing (del_gendisk waits for them). The memory
+ * goes when the last opener closes (cbd_free_disk).
+ */
+static void cbd_destroy(struct cbd_device *cbd, bool force, u32 old_state)
+{
+	struct gendisk *disk = cbd->disk;
+	struct cbd_backing *b;
+
+	lockdep_assert_held(&cbd_mutex);
+	if (force)
+		blk_mark_disk_dead(disk);
+	if (old_state == CINDERBLK_STATE_SUSPENDED) {
+		if (cbd->fs_frozen)
+			cbd_thaw_bdev(disk->part0);
+		cbd->fs_frozen = false;
+		cbd_unfreeze_queue(disk->queue, cbd->freeze_memflags);
+	}
+	del_gendisk(disk);
+	blk_mq_free_tag_set(&cbd->tag_set);
+	idr_remove(&cbd_idr, cbd->index);
+
+	spin_lock(&cbd->lock);
+	b = cbd->backing;
+	cbd->backing = NULL;
+	spin_unlock(&cbd->lock);
+	if (b)
+		b->ops->release(b);
+	put_disk(disk);
+}
+
+int cbd_dev_remove(u32 index, bool force, struct netlink_ext_ack *extack)
+{
+	struct cbd_dev_info info;
+	struct cbd_device *cbd;
+	u32 old_state;
+	int ret = 0;
+
+	mutex_lock(&cbd_mutex);
+	cbd = cbd_find(index, extack);
+	if (!cbd) {
+		ret = -ENODEV;
+		goto out;
+	}
+	spin_lock(&cbd->lock);
+	if (cbd->open_count && !force) {
+		spin_unlock(&cbd->lock);
+		NL_SET_ERR_MSG(extack, "device is open; remove with force");
+		ret = -EBUSY;
+		goto out;
+	}
+	old_state = cbd->state;
+	cbd->state = CINDERBLK_STATE_DYING;
+	spin_unlock(&cbd->lock);
+
+	cbd_dev_fill_info(cbd, &info);
+	cbd_destroy(cbd, force, old_state);
+	cbd_genl_event(CINDERBLK_CMD_EVT_REMOVED, &info);
+out:
+	mutex_unlock(&cbd_mutex);
+	return ret;
+}
+
+/* Module unload: nobody has a device open (each opener pins the module). */
+void cbd_dev_remove_all(void)
+{
+	struct cbd_device *cbd;
+	u32 old_state;
+	int id;
+
+	mutex_lock(&cbd_mutex);
+	idr_for_each_entry(&cbd_idr, cbd, id) {
+		spin_lock(&cbd->lock);
+		old_state = cbd->state;
+		cbd->state = CINDERBLK_STATE_DYING;
+		spin_unlock(&cbd->lock);
+		cbd_destroy(cbd, true, old_state);
+	}
+	mutex_unlock(&cbd_mutex);
+}
+
+int cbd_dev_get(u32 index, struct cbd_dev_info *info)
+{
+	struct cbd_device *cbd;
+	int ret = 0;
+
+	mutex_lock(&cbd_mutex);
+	cbd = cbd_find(index, NULL);
+	if (cbd)
+		cbd_dev_fill_info(cbd, info);
+	else
+		ret = -ENODEV;
+	mutex_unlock(&cbd_mutex);
+	return ret;
+}
+
+/* The device with the lowest index >= *index, for dumps. */
+int cbd_dev_get_next(u32 *index, struct cbd_dev_info *info)
+{
+	struct cbd_device *cbd;
+	int id = *index;
+	int ret = 0;
+
+	if (*index > INT_MAX)
+		return -ENOENT;
+	mutex_lock(&cbd_mutex);
+	cbd = idr_get_next(&cbd_idr, &id);
+	if (cbd) {
+		cbd_dev_fill_info(cbd, info);
+		*index = id;
+	} else {
+		ret = -ENOENT;
+	}
+	mutex_unlock(&cbd_mutex);
+	return ret;
+}
+
+int cbd_dev_resize(u32 index, u64 size, struct netlink_ext_ack *extack)
+{
+	struct cbd_device *cbd;
+	int ret;
+
+	mutex_lock(&cbd_mutex);
+	cbd = cbd_find(index, extack);
+	if (!cbd) {
+		ret = -ENODEV;
+		goto out;
+	}
+	ret = cbd_check_size(size, cbd->logical_block_size, extack);
+	if (ret)
+		goto out;
+	if (cbd->backing->max_size && size > cbd->backing->max_size) {
+		NL_SET_ERR_MSG(extack, "device larger than its backing");
+		ret = -EINVAL;
+		goto out;
+	}
+	cbd->size = size;
+	set_capacity_and_notify(cbd->disk, size >> SECTOR_SHIFT);
+	cbd_event(cbd, CINDERBLK_CMD_EVT_RESIZED);
+out:
+	mutex_unlock(&cbd_mutex);
+	return ret;
+}
+
+/*
+ * Suspend: optionally freeze the filesystem on the device (it syncs), then
+ * freeze the queue (drains in-flight requests; new ones wait for resume)
+ * and make the backing durable.
+ */
+int cbd_dev_suspend(u32 index, bool freeze, struct netlink_ext_ack *extack)
+{
+	struct cbd_device *cbd;
+	struct request_queue *q;
+	int ret;
+
+	mutex_lock(&cbd_mutex);
+	cbd = cbd_find(index, extack);
+	if (!cbd) {
+		ret = -ENODEV;
+		goto out;
+	}
+	if (cbd->state != CINDERBLK_STATE_LIVE) {
+		NL_SET_ERR_MSG(extack, "device is not live");
+		ret = -EBUSY;
+		goto out;
+	}
+	q = cbd->disk->queue;
+	if (freeze) {
+		ret = cbd_freeze_bdev(cbd->disk->part0);
+		if (ret) {
+			NL_SET_ERR_MSG(extack, "cannot freeze the filesystem");
+			goto out;
+		}
+		cbd->fs_frozen = true;
+	}
+	cbd->freeze_memflags = cbd_freeze_queue(q);
+	ret = cbd->backing->ops->flush(cbd->backing);
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "flushing the backing failed");
+		cbd_unfreeze_queue(q, cbd->freeze_memflags);
+		if (cbd->fs_frozen)
+			cbd_thaw_bdev(cbd->disk->part0);
+		cbd->fs_frozen = false;
+		goto out;
+	}
+	cbd_set_state(cbd, CINDERBLK_STATE_SUSPENDED);
+	cbd_event(cbd, CINDERBLK_CMD_EVT_SUSPENDED);
+out:
+	mutex_unlock(&cbd_mutex);
+	return ret;
+}
+
+int cbd_dev_resume(u32 index, struct netlink_ext_ack *extack)
+{
+	struct cbd_device *cbd;
+	int ret = 0;
+
+	mutex_lock(&cbd_mutex);
+	cbd = cbd_find(index, extack);
+	if (!cbd) {
+		ret = -ENODEV;
+		goto out;
+	}
+	if (cbd->state != CINDERBLK_STATE_SUSPENDED) {
+		NL_SET_ERR_MSG(extack, "device is not suspended");
+		ret = -EINVAL;
+		goto out;
+	}
+	cbd_unfreeze_queue(cbd->disk->queue, cbd->freeze_memflags);
+	if (cbd->fs_frozen)
+		cbd_thaw_bdev(cbd->disk->part0);
+	cbd->fs_frozen = false;
+	cbd_set_state(cbd, CINDERBLK_STATE_LIVE);
+	cbd_event(cbd, CINDERBLK_CMD_EVT_RESUMED);
+out:
+	mutex_unlock(&cbd_mutex);
+	return ret;
+}
+
+/* Swap the backing of a suspended device: nothing is in flight. */
+int cbd_dev_reconfigure(u32 index, const struct cbd_backing_params *bp,
+			struct netlink_ext_ack *extack)
+{
+	struct cbd_backing *b, *old;
+	struct cbd_device *cbd;
+	struct cbd_limits lim;
+	u32 old_flags;
+	int ret;
+
+	mutex_lock(&cbd_mutex);
+	cbd = cbd_find(index, extack);
+	if (!cbd) {
+		ret = -ENODEV;
+		goto out;
+	}
+	if (cbd->state != CINDERBLK_STATE_SUSPENDED) {
+		NL_SET_ERR_MSG(extack, "device must be suspended");
+		ret = -EBUSY;
+		goto out;
+	}
+	ret = cbd_backing_create(bp, cbd->want_flags & CINDERBLK_F_READ_ONLY,
+				 cbd->size, &b, extack);
+	if (ret)
+		goto out;
+	if (sizeof(struct cbd_cmd) + b->ops->cmd_size > cbd->tag_set.cmd_size) {
+		NL_SET_ERR_MSG(extack, "backing type cannot replace this one");
+		b->ops->release(b);
+		ret = -EINVAL;
+		goto out;
+	}
+	old_flags = cbd->flags;
+	cbd_make_limits(cbd, b, &lim);
+	ret = cbd_update_limits(cbd->disk, &lim);
+	if (ret) {
+		cbd->flags = old_flags;
+		b->ops->release(b);
+		goto out;
+	}
+	spin_lock(&cbd->lock);
+	old = cbd->backing;
+	WRITE_ONCE(cbd->backing, b);
+	spin_unlock(&cbd->lock);
+	old->ops->release(old);
+out:
+	mutex_unlock(&cbd_mutex);
+	return ret;
+}
+
+int cbd_device_init(void)
+{
+	cbd_major = register_blkdev(0, CINDERBLK_DISK_PREFIX);
+	if (cbd_major < 0)
+		return cbd_major;
+	return 0;
+}
+
+void cbd_device_exit(void)
+{
+	unregister_blkdev(cbd_major, CINDERBLK_DISK_PREFIX);
+	idr_destroy(&cbd_idr);
+}

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cinderblk: block devices whose I/O goes to a backing handed in by
+ * userspace. Module entry points and parameters.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+
+#include "cinderblk.h"
+
+unsigned int cbd_max_devices = 256;
+module_param_named(max_devices, cbd_max_devices, uint, 0444);
+MODULE_PARM_DESC(max_devices, "Highest device index + 1 (default 256)");
+
+unsigned int cbd_queue_depth = 128;
+module_param_named(queue_depth, cbd_queue_depth, uint, 0444);
+MODULE_PARM_DESC(queue_depth, "Default queue depth per hardware queue (default 128)");
+
+unsigned int cbd_io_timeout_ms = 30000;
+module_param_named(io_timeout_ms, cbd_io_timeout_ms, uint, 0444);
+MODULE_PARM_DESC(io_timeout_ms, "Default request timeout in ms (default 30000)");
+
+/*
+ * live_devices (read only): devices whose memory is not freed yet, removed
+ * ones still held open included. Tests read it to find leaks.
+ */
+static int cbd_live_devices_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%u\n", cbd_live_devices());
+}
+
+static const struct kernel_param_ops cbd_live_devices_ops = {
+	.get = cbd_live_devices_get,
+};
+module_param_cb(live_devices, &cbd_live_devices_ops, NULL, 0444);
+MODULE_PARM_DESC(live_devices, "Devices allocated now (read only)");
+
+struct workqueue_struct *cbd_wq;
+
+static int __init cbd_check_params(void)
+{
+	if (!cbd_max_devices || cbd_max_devices > CBD_MAX_DEVICES) {
+		pr_err("max_devices must be 1..%u\n", CBD_MAX_DEVICES);
+		return -EINVAL;
+	}
+	if (!cbd_queue_depth || cbd_queue_depth > CBD_MAX_QUEUE_DEPTH) {
+		pr_err("queue_depth must be 1..%u\n", CBD_MAX_QUEUE_DEPTH);
+		return -EINVAL;
+	}
+	if (!cbd_io_timeout_ms || cbd_io_timeout_ms > CBD_MAX_IO_TIMEOUT_MS) {
+		pr_err("io_timeout_ms must be 1..%u\n", CBD_MAX_IO_TIMEOUT_MS);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int __init cbd_init(void)
+{
+	int ret;
+
+	ret = cbd_check_params();
+	if (ret)
+		return ret;
+
+	cbd_wq = alloc_workqueue("cinderblk", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
+	if (!cbd_wq)
+		return -ENOMEM;
+
+	ret = cbd_device_init();
+	if (ret)
+		goto err_wq;
+	ret = cbd_genl_init();
+	if (ret)
+		goto err_device;
+	ret = cbd_control_init();
+	if (ret)
+		goto err_genl;
+	return 0;
+
+err_genl:
+	cbd_genl_exit();
+err_device:
+	cbd_device_exit();
+err_wq:
+	destroy_workqueue(cbd_wq);
+	return ret;
+}
+
+static void __exit cbd_exit(void)
+{
+	/* No new requests from userspace, then away with what is left. */
+	cbd_control_exit();
+	cbd_genl_exit();
+	cbd_dev_remove_all();
+	cbd_device_exit();
+	destroy_workqueue(cbd_wq);
+}
+
+module_init(cbd_init);
+module_exit(cbd_exit);
+
+MODULE_DESCRIPTION("cinderblk: block devices over userspace-provided backings");
+MODULE_LICENSE("GPL");
+MODULE_ALIAS_GENL_FAMILY(CINDERBLK_GENL_NAME);
