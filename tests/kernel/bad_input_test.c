@@ -98,25 +98,23 @@ static int send_add(struct cbd_msg *m)
 
 TEST_F(bad, raw_add_complete_message_works)
 {
+	struct cl_dev_info *devs;
 	struct cbd_msg m;
 	int before = cbd_dump_count();
+	size_t n;
 
 	/* The reference for the raw tests below: nothing missing, it works. */
 	raw_add(self, &m, -1);
 	ASSERT_EQ(0, send_add(&m));
 	ASSERT_EQ(before + 1, cbd_dump_count());
-	{
-		struct cl_dev_info *devs;
-		size_t n;
-
-		ASSERT_EQ(0, cl_kernel_dev_list(self->k, &devs, &n, NULL));
-		for (size_t i = 0; i < n; i++)
-			if (strcmp(devs[i].volume_id, self->d.volume_id) == 0)
-				EXPECT_EQ(0, cl_kernel_dev_remove(self->k,
-								  devs[i].index,
-								  false, NULL));
-		free(devs);
+	ASSERT_EQ(0, cl_kernel_dev_list(self->k, &devs, &n, NULL));
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(devs[i].volume_id, self->d.volume_id) != 0)
+			continue;
+		EXPECT_EQ(0, cl_kernel_dev_remove(self->k, devs[i].index,
+						  false, NULL));
 	}
+	free(devs);
 }
 
 TEST_F(bad, missing_size)

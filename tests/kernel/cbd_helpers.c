@@ -113,19 +113,26 @@ void cbd_spec_for(struct cbd_dev *d, struct cl_dev_spec *spec)
 	spec->backing_fd = d->backing_fd;
 }
 
+static struct cl_kernel *nl_handle;
+static pid_t nl_owner;
+
 struct cl_kernel *cbd_nl(void)
 {
-	static struct cl_kernel *k;
-	static pid_t owner;
-
 	/* A handle opened by the parent is not ours after fork(). */
-	if (k && owner == getpid())
-		return k;
-	k = NULL;
-	if (cl_kernel_open(&k, NULL) != 0)
+	if (nl_handle && nl_owner == getpid())
+		return nl_handle;
+	nl_handle = NULL;
+	if (cl_kernel_open(&nl_handle, NULL) != 0)
 		return NULL;
-	owner = getpid();
-	return k;
+	nl_owner = getpid();
+	return nl_handle;
+}
+
+void cbd_nl_reset(void)
+{
+	if (nl_handle && nl_owner == getpid())
+		cl_kernel_close(nl_handle);
+	nl_handle = NULL;
 }
 
 int cbd_add_nl_spec(struct cbd_dev *d, struct cl_dev_spec *spec)

@@ -46,8 +46,10 @@ void cbd_make_uuid(char *buf);
 /* Spec for a file-backed device of @d (index ANY, d's size, new UUID). */
 void cbd_spec_for(struct cbd_dev *d, struct cl_dev_spec *spec);
 
-/* Per-process netlink handle of libcinderlib; aborts nothing, NULL on error. */
+/* Per-process netlink handle of libcinderlib; NULL on error. */
 struct cl_kernel *cbd_nl(void);
+/* Forget that handle (after the module was reloaded). */
+void cbd_nl_reset(void);
 /* Add @d over netlink with @flags; fills index/node. 0 or -errno. */
 int cbd_add_nl(struct cbd_dev *d, uint32_t flags);
 int cbd_add_nl_spec(struct cbd_dev *d, struct cl_dev_spec *spec);

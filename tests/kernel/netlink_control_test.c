@@ -157,6 +157,7 @@ TEST_F(nl, dump_lists_every_device)
 TEST_F(nl, resize_grow_and_shrink)
 {
 	struct cl_dev_info info;
+	char *buf = cbd_alloc(4096);
 	int fd;
 
 	ASSERT_EQ(0, cbd_add_nl(&self->d, 0));
@@ -171,13 +172,9 @@ TEST_F(nl, resize_grow_and_shrink)
 	ASSERT_EQ(0, cl_kernel_dev_resize(self->k, self->d.index, 8 * CBD_MIB, NULL));
 	EXPECT_EQ(8 * CBD_MIB, cbd_bdev_size(fd));
 	/* Reading past the new end gives nothing. */
-	{
-		char *buf = cbd_alloc(4096);
-
-		EXPECT_EQ(0, pread(fd, buf, 4096, 8 * CBD_MIB));
-		free(buf);
-	}
+	EXPECT_EQ(0, pread(fd, buf, 4096, 8 * CBD_MIB));
 	close(fd);
+	free(buf);
 }
 
 /* Child: read 4 KiB at 0 with O_DIRECT through @fd, report on @wfd. */
