@@ -407,6 +407,7 @@ int cli_backend(const char *name, struct cl_backend **out)
 	struct cl_error err = { 0 };
 	char **names = NULL;
 	size_t count = 0;
+	bool known = false;
 	int ret;
 
 	ret = cli_context(&ctx);
@@ -417,16 +418,20 @@ int cli_backend(const char *name, struct cl_backend **out)
 	ret = cl_backend_get(ctx, name, out, &err);
 	if (ret == 0)
 		return CLI_EXIT_OK;
-	if (ret != -ENOENT) {
-		char what[256];
-
-		snprintf(what, sizeof(what), "cannot open backend '%s'", name);
-		cli_fail(&err, what);
-		return CLI_EXIT_FAILED;
-	}
 	if (cl_backend_names(ctx, &names, &count, NULL) != 0) {
 		names = NULL;
 		count = 0;
+	}
+	for (size_t i = 0; i < count; i++)
+		known |= strcmp(names[i], name) == 0;
+	/* A configured backend that fails to open: the library says why. */
+	if (ret != -ENOENT || known) {
+		char what[256];
+
+		cl_strv_free(names, count);
+		snprintf(what, sizeof(what), "cannot open backend '%s'", name);
+		cli_fail(&err, what);
+		return CLI_EXIT_FAILED;
 	}
 	{
 		char list[1024] = "";
