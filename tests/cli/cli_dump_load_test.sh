@@ -36,7 +36,8 @@ cctl dump -o "$T/dump.json"
 run "$CINDERCTL" --config "$CONF2" load "$T/dump.json"
 ok "load without --save only reads" \
 	eval 'grep -q "2 volume(s), 1 snapshot(s), 1 connection(s), 1 key/value(s) read" <<<"$out" &&
-	      test "$("$CINDERCTL" --config "$CONF2" --json volume list)" = "[ ]"'
+	      "$CINDERCTL" --config "$CONF2" --json volume list |
+	      python3 -c "import json,sys; sys.exit(json.load(sys.stdin) != [])"'
 run "$CINDERCTL" --config "$CONF2" load --save - <"$T/dump.json"
 ok "load --save from stdin" test "$rc" = 0
 run "$CINDERCTL" --config "$CONF2" dump
