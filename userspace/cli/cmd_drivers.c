@@ -55,10 +55,8 @@ static int drivers_run(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	struct cl_setup_options setup = { .persistence = "memory" };
 	struct cl_driver_info_list list = { 0 };
 	const struct cl_config *cfg;
-	struct cl_context *ctx = NULL;
 	struct cl_error err = { 0 };
 	const char *only = NULL;
 	struct json_object *arr = NULL;
@@ -86,19 +84,19 @@ static int drivers_run(int argc, char **argv)
 	}
 	only = optind < argc ? argv[optind] : NULL;
 	/*
-	 * Only the configured driver directory matters here: a memory store
-	 * keeps listing drivers free of side effects on the real state.
+	 * Only the configured driver directory matters here, not the store:
+	 * listing drivers must work (and change nothing) before any state
+	 * exists. The configured directory wins over the environment.
 	 */
 	ret = cli_config(&cfg);
 	if (ret)
 		return ret;
-	setup.driver_dir = cfg->driver_dir;
-	if (cl_setup(&setup, &ctx, &err))
-		return cli_fail(&err, "cannot set up the library");
-	if (cl_list_supported_drivers(ctx, &list, &err)) {
-		ret = cli_fail(&err, "cannot list the drivers");
-		goto out;
+	if (cfg->driver_dir && setenv("CINDERLIB_DRIVER_DIR", cfg->driver_dir, 1)) {
+		cli_error("out of memory");
+		return CLI_EXIT_FAILED;
 	}
+	if (cl_list_supported_drivers(NULL, &list, &err))
+		return cli_fail(&err, "cannot list the drivers");
 	if (cli_globals.json)
 		arr = json_object_new_array();
 	for (size_t i = 0; i < list.count; i++) {
@@ -133,8 +131,6 @@ static int drivers_run(int argc, char **argv)
 		puts("no drivers found (set driver_dir or CINDERLIB_DRIVER_DIR)");
 	}
 	cl_driver_info_list_free(&list);
-out:
-	cl_context_free(ctx);
 	return ret;
 }
 
