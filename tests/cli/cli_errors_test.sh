@@ -7,7 +7,7 @@
 set -u
 . "${CINDERLIB_TOP:-.}/tests/cli/tap.sh"
 
-plan 33
+plan 34
 mkstate
 
 # --- help and version --------------------------------------------------------
@@ -29,6 +29,9 @@ ok "snapshot restore -h" eval 'test "$rc" = 0 && grep -q "^Usage: cinderctl snap
 run "$CINDERCTL" frobnicate
 status_is 2 "an unknown command"
 ok "errors start with 'cinderctl: error:'" grep -q "^cinderctl: error: unknown command 'frobnicate'" <<<"$err"
+run "$CINDERCTL" volumes list
+ok "a misspelt command suggests the right one" \
+	eval 'test "$rc" = 2 && grep -q "did you mean .volume." <<<"$err"'
 run cctl volume
 status_is 2 "a group without an action"
 run cctl volume craete 1

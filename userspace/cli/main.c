@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_args.h"
 
 #ifndef CINDERLIB_VERSION
 #define CINDERLIB_VERSION "0.1.0"
@@ -138,6 +139,19 @@ int main(int argc, char **argv)
 			return commands[i]->run(sub_argc, sub_argv);
 		}
 	}
-	cli_error("unknown command '%s' (see cinderctl --help)", argv[optind]);
+	{
+		const char *names[CLI_MAX_COMMANDS];
+		const char *hint;
+
+		for (int i = 0; i < nr_commands; i++)
+			names[i] = commands[i]->name;
+		hint = cli_suggest(argv[optind], names, (size_t)nr_commands);
+		if (hint)
+			cli_error("unknown command '%s'; did you mean '%s'? (see cinderctl --help)",
+				  argv[optind], hint);
+		else
+			cli_error("unknown command '%s' (see cinderctl --help)",
+				  argv[optind]);
+	}
 	return CLI_EXIT_USAGE;
 }
