@@ -215,15 +215,64 @@ static void sq_close(void *store)
 }
 
 static int sq_open(const struct cl_dict *options, void **store,
+		   struct cl_error *err);
+
+/*
+ * Make a new store atomically: build the schema in a private temporary
+ * file, then link it into place. Concurrent creators never see a
+ * half-made file; the loser of the race just uses the winner's store.
+ */
+static int create_store(const char *path, struct cl_error *err)
+{
+	struct sqlite_store *s;
+	char *tmp = NULL;
+	int fd, ret;
+
+	if (asprintf(&tmp, "%s.new-XXXXXX", path) < 0)
+		return cl_error_set(err, -ENOMEM, "out of memory");
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		ret = cl_error_set(err, -errno, "cannot create store %s: %m",
+				   path);
+		free(tmp);
+		return ret;
+	}
+	close(fd);
+	s = calloc(1, sizeof(*s));
+	if (!s || !(s->path = strdup(path))) {
+		free(s);
+		ret = cl_error_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if (sqlite3_open_v2(tmp, &s->db, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK) {
+		ret = db_error(s, err, "create");
+		sq_close(s);
+		goto out;
+	}
+	ret = migrate(s, true, err);
+	sq_close(s);
+	if (ret)
+		goto out;
+	if (link(tmp, path) < 0 && errno != EEXIST)
+		ret = cl_error_set(err, -errno, "cannot create store %s: %m",
+				   path);
+out:
+	unlink(tmp);
+	free(tmp);
+	return ret;
+}
+
+static int sq_open(const struct cl_dict *options, void **store,
 		   struct cl_error *err)
 {
 	const char *path = cl_dict_get(options, "path");
 	const char *create_opt = cl_dict_get(options, "create");
-	bool create = false, fresh = false;
+	bool create = false;
 	struct sqlite_store *s;
 	struct stat stbuf;
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-	int ret;
+	int ret, version = 0;
 
 	if (!path || !*path)
 		return cl_error_set(err, -EINVAL, "sqlite store: no path given");
@@ -233,17 +282,18 @@ static int sq_open(const struct cl_dict *options, void **store,
 		if (errno != ENOENT || !create)
 			return cl_error_set(err, -errno,
 					    "store %s: %m", path);
-		flags |= SQLITE_OPEN_CREATE;
-		fresh = true;
-	} else {
-		if (!S_ISREG(stbuf.st_mode))
-			return cl_error_set(err, -EINVAL,
-					    "store %s is not a regular file",
-					    path);
-		ret = check_header(path, err);
+		ret = create_store(path, err);
 		if (ret)
 			return ret;
+		if (stat(path, &stbuf) < 0)
+			return cl_error_set(err, -errno, "store %s: %m", path);
 	}
+	if (!S_ISREG(stbuf.st_mode))
+		return cl_error_set(err, -EINVAL,
+				    "store %s is not a regular file", path);
+	ret = check_header(path, err);
+	if (ret)
+		return ret;
 	s = calloc(1, sizeof(*s));
 	if (!s || !(s->path = strdup(path))) {
 		free(s);
@@ -256,14 +306,16 @@ static int sq_open(const struct cl_dict *options, void **store,
 	}
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
 	/* Someone else's database: refuse before any write (even WAL). */
-	ret = fresh ? 0 : check_ours(s, err);
+	ret = check_ours(s, err);
 	if (!ret)
 		ret = exec(s, "PRAGMA journal_mode=WAL", err);
 	if (!ret)
 		ret = exec(s, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON",
 			   err);
-	if (!ret)
-		ret = migrate(s, fresh, err);
+	/* Up to date (the common case): no write lock needed. */
+	if (!ret && (query_int(s, "SELECT version FROM schema_version",
+			       &version) || version != SCHEMA_VERSION))
+		ret = migrate(s, false, err);
 	if (ret) {
 		sq_close(s);
 		return ret;
