@@ -26,6 +26,7 @@
 
 #include "cinderlib/kernel.h"
 #include "cli.h"
+#include "cli_output.h"
 
 #define DEV_DIR "/dev/"
 #define SYSFS_BLOCK "/sys/block/"
@@ -315,9 +316,7 @@ static struct json_object *dev_json(const struct cl_dev_info *info)
 
 static void print_json(struct json_object *o)
 {
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-					    JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
+	cli_json_print(o);
 }
 
 /* Wait for devtmpfs/udev to create the node, so the printed path works. */
