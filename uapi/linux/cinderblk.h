@@ -45,6 +45,7 @@ enum cinderblk_cmd {
 
 	__CINDERBLK_CMD_MAX,
 };
+
 #define CINDERBLK_CMD_MAX (__CINDERBLK_CMD_MAX - 1)
 
 enum cinderblk_attr {
@@ -71,6 +72,7 @@ enum cinderblk_attr {
 	CINDERBLK_ATTR_DISK_NAME,	/* string, "cbdN" (out) */
 	__CINDERBLK_ATTR_MAX,
 };
+
 #define CINDERBLK_ATTR_MAX (__CINDERBLK_ATTR_MAX - 1)
 
 /* Statistics of one device, nested in CINDERBLK_ATTR_STATS; all u64. */
@@ -88,6 +90,7 @@ enum cinderblk_stat {
 	CINDERBLK_STAT_INFLIGHT,
 	__CINDERBLK_STAT_MAX,
 };
+
 #define CINDERBLK_STAT_MAX (__CINDERBLK_STAT_MAX - 1)
 
 /* One extent of a remap table, nested in CINDERBLK_ATTR_EXTENTS; all u64. */
@@ -99,6 +102,7 @@ enum cinderblk_extent_attr {
 	CINDERBLK_EXTENT_LOWER_OFFSET,	/* bytes, offset in the lower device */
 	__CINDERBLK_EXTENT_MAX,
 };
+
 #define CINDERBLK_EXTENT_MAX (__CINDERBLK_EXTENT_MAX - 1)
 
 enum cinderblk_backing_type {
@@ -115,6 +119,7 @@ enum cinderblk_dev_flags {
 	CINDERBLK_F_WRITE_ZEROES	= 1U << 2,
 	CINDERBLK_F_FUA			= 1U << 3,
 };
+
 #define CINDERBLK_F_ALL (CINDERBLK_F_READ_ONLY | CINDERBLK_F_DISCARD | \
 			 CINDERBLK_F_WRITE_ZEROES | CINDERBLK_F_FUA)
 
