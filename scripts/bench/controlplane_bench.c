@@ -60,12 +60,45 @@ static void write_pattern(const char *path)
 
 /* ---- bare system calls ---------------------------------------------- */
 
+/*
+ * With durable set, the bare calls also fsync what they changed (file and
+ * directory), as a store of record must: the fair comparison for a
+ * library that keeps state across crashes.
+ */
+static bool durable;
+
+static void sync_dir_of(const char *path)
+{
+	char dir[4096];
+	char *slash;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd))
+		die(dir, NULL);
+	close(fd);
+}
+
+static void bare_unlink(const char *path)
+{
+	if (unlink(path))
+		die(path, NULL);
+	if (durable)
+		sync_dir_of(path);
+}
+
 static void bare_create(const char *path)
 {
 	int fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
 
-	if (fd < 0 || ftruncate(fd, GiB) || close(fd))
+	if (fd < 0 || ftruncate(fd, GiB) || (durable && fsync(fd)) || close(fd))
 		die(path, NULL);
+	if (durable)
+		sync_dir_of(path);
 }
 
 /* Reflink when the filesystem has it, else a sparse copy of the data. */
@@ -92,8 +125,10 @@ static void bare_copy(const char *src, const char *dst)
 		}
 	}
 	close(in);
-	if (close(out))
+	if ((durable && fsync(out)) || close(out))
 		die(dst, NULL);
+	if (durable)
+		sync_dir_of(dst);
 }
 
 static double bare_create_delete(const char *dir, int n)
@@ -104,8 +139,7 @@ static double bare_create_delete(const char *dir, int n)
 	for (int i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%s/bare-%d", dir, i);
 		bare_create(path);
-		if (unlink(path))
-			die(path, NULL);
+		bare_unlink(path);
 	}
 	return n / (now() - t);
 }
@@ -123,8 +157,8 @@ static double bare_copies(const char *dir, int n, bool keep)
 	for (int i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%s/bare-copy-%d", dir, i);
 		bare_copy(src, path);
-		if (!keep && unlink(path))
-			die(path, NULL);
+		if (!keep)
+			bare_unlink(path);
 	}
 	rate = n / (now() - t);
 	for (int i = 0; keep && i < n; i++) {
@@ -209,10 +243,32 @@ static double lib_clones(struct cl_context *ctx, struct cl_volume *src, int n)
 	return rate;
 }
 
-static void report(const char *op, double lib, double bare)
+/* Each bare figure: without, then with fsync of what changed. */
+static void bare_rates(double (*fn)(const char *, int, bool), const char *dir,
+		       int n, bool keep, double *fast, double *synced)
 {
-	printf("  %-28s %10.1f ops/s  bare %10.1f ops/s  library/bare %.3f\n",
-	       op, lib, bare, lib / bare);
+	durable = false;
+	*fast = fn(dir, n, keep);
+	durable = true;
+	*synced = fn(dir, n, keep);
+	durable = false;
+}
+
+static double bare_create_delete_fn(const char *dir, int n, bool unused)
+{
+	(void)unused;
+	return bare_create_delete(dir, n);
+}
+
+static void report(const char *op, double lib,
+		   double (*fn)(const char *, int, bool), const char *dir,
+		   int n, bool keep)
+{
+	double bare, bare_sync;
+
+	bare_rates(fn, dir, n, keep, &bare, &bare_sync);
+	printf("  %-24s %9.1f ops/s  bare %9.1f ops/s  bare+fsync %8.1f ops/s  library/bare %.3f  library/bare+fsync %.3f\n",
+	       op, lib, bare, bare_sync, lib / bare, lib / bare_sync);
 }
 
 int main(int argc, char **argv)
@@ -247,12 +303,12 @@ int main(int argc, char **argv)
 
 	printf("store %s, %d operations each, 1 GiB volumes:\n", store, n);
 	report("volume-create+delete", lib_create_delete(ctx, be, n),
-	       bare_create_delete(scratch, n));
+	       bare_create_delete_fn, scratch, n, false);
 	src = lib_source(be);
 	report("snapshot-create+delete", lib_snapshots(ctx, src, n),
-	       bare_copies(scratch, n, false));
-	report("volume-clone", lib_clones(ctx, src, n),
-	       bare_copies(scratch, n, true));
+	       bare_copies, scratch, n, false);
+	report("volume-clone", lib_clones(ctx, src, n), bare_copies, scratch,
+	       n, true);
 	if (cl_volume_delete(ctx, src, &err))
 		die("volume delete", &err);
 	cl_volume_free(src);

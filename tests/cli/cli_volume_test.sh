@@ -7,7 +7,7 @@
 set -u
 . "${CINDERLIB_TOP:-.}/tests/cli/tap.sh"
 
-plan 48
+plan 50
 mkstate
 
 GiB=$((1024 * 1024 * 1024))
@@ -139,6 +139,12 @@ run cctl volume connect big --connector '{"host": "node2", "multipath": false}'
 run cctl --json connection list --volume big
 ok "a JSON connector works too" \
 	test "$(json_get 'sorted(c["connector"]["host"] for c in j)')" = "['node1', 'node2']"
+run cctl volume delete big
+ok "a connected volume cannot be deleted" eval 'test "$rc" = 1 && test -f "$FILE_B"'
+run cctl connection disconnect "$CONN"
+run cctl --json connection list
+ok "connection disconnect ends that connection only" \
+	test "$rc:$(json_get '[c["attached_host"] for c in j]')" = "0:['node2']"
 run cctl volume disconnect big
 run cctl --json connection list
 ok "volume disconnect ends every connection" test "$rc:$(json_get 'len(j)')" = "0:0"
