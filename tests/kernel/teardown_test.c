@@ -229,6 +229,9 @@ TEST_F_TIMEOUT(down, add_remove_cycles_leak_nothing, 600)
 	EXPECT_EQ(dump_before, cbd_dump_count());
 	EXPECT_EQ(sysfs_before, cbd_sysfs_block_count());
 	EXPECT_EQ(0, wait_live(live_before, 5000));
+	/* Nothing else runs in this VM: everything is back to zero. */
+	EXPECT_EQ(0, cbd_dump_count());
+	EXPECT_EQ(0, cbd_sysfs_block_count());
 	EXPECT_EQ(0, cbd_live_devices());
 }
 
