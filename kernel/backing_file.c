@@ -13,6 +13,7 @@
 #include <linux/falloc.h>
 #include <linux/file.h>
 #include <linux/highmem.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/stat.h>
 #include <linux/uio.h>
@@ -273,10 +274,25 @@ static blk_status_t cbd_file_queue_rq(struct cbd_backing *b,
 	struct cbd_file_backing *fb = to_fb(b);
 	struct cbd_file_cmd *fc = cbd_cmd_priv(blk_mq_rq_to_pdu(rq));
 
+	struct bio_list *bio_list;
+	blk_status_t sts;
+
 	switch (req_op(rq)) {
 	case REQ_OP_READ:
 	case REQ_OP_WRITE:
-		return cbd_file_rw(fb, fc, rq);
+		/*
+		 * queue_rq often runs inside submit_bio() of our own disk,
+		 * where the bios the backing file system submits would wait
+		 * on current->bio_list until we return; but the file system
+		 * may wait for some of them right here (writeback of dirty
+		 * pages in the range, metadata reads). Let them go down at
+		 * once: this costs one more level of block stack, no worker.
+		 */
+		bio_list = current->bio_list;
+		current->bio_list = NULL;
+		sts = cbd_file_rw(fb, fc, rq);
+		current->bio_list = bio_list;
+		return sts;
 	case REQ_OP_FLUSH:
 	case REQ_OP_DISCARD:
 	case REQ_OP_WRITE_ZEROES:
