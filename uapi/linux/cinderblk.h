@@ -24,6 +24,75 @@
 /* Ask the kernel for the first free index on add. */
 #define CINDERBLK_INDEX_ANY		0xffffffffU
 
+/*
+ * Permissions: DEV_ADD, DEV_REMOVE, DEV_RESIZE, DEV_SUSPEND, DEV_RESUME and
+ * DEV_RECONFIGURE (and their ioctls) need CAP_SYS_ADMIN, else EPERM.
+ * DEV_GET, its dump, CINDERBLK_IOC_DEV_GET and CINDERBLK_IOC_INFO are open
+ * to all. Listening to the "events" group needs CAP_SYS_ADMIN on kernels
+ * that have multicast group permissions.
+ *
+ * Netlink: the family validates strictly (unknown attributes, trailing
+ * data, wrong lengths are EINVAL); output-only attributes (STATE,
+ * OPEN_COUNT, STATS, DISK_NAME) are refused in requests, and so are EXTENTS
+ * and SOCKET_FDS until the remap and nbd backings exist. The extended ack
+ * says what was wrong (and which attribute was missing).
+ *
+ * Errors, the same from netlink and ioctl unless said otherwise:
+ *   EINVAL   - a required attribute is missing: ADD needs SIZE, VOLUME_ID,
+ *              BACKING_TYPE and, for a file backing, BACKING_FD; every other
+ *              command needs INDEX; RESIZE needs SIZE; RECONFIGURE needs
+ *              BACKING_TYPE and BACKING_FD;
+ *            - SIZE is 0, not a multiple of the logical block size, or
+ *              larger than the largest file size;
+ *            - a block size is not a power of 2 in 512..4096, or the
+ *              physical block size is below the logical one;
+ *            - unknown FLAGS bits;
+ *            - VOLUME_ID is not a UUID of exactly 36 characters;
+ *            - INDEX >= the module parameter max_devices (and not
+ *              CINDERBLK_INDEX_ANY);
+ *            - the backing fd is not a regular file or a block device
+ *              (directory, pipe, socket, character device ...), or is a
+ *              cinderblk device itself;
+ *            - a block device backing is smaller than SIZE (add, resize);
+ *            - unknown backing type (0 or above CINDERBLK_BACKING_NBD);
+ *            - RESUME of a device that is not suspended;
+ *            - ioctl: unknown version, non-zero __pad or reserved, unknown
+ *              ctl_flags for the command, volume_id not NUL-padded after
+ *              its 36 characters, nr_hw_queues > 64, queue_depth > 4096,
+ *              io_timeout_ms > 3600000.
+ *   ERANGE   - netlink only: BACKING_TYPE, NR_HW_QUEUES (> 64), QUEUE_DEPTH
+ *              (> 4096) or IO_TIMEOUT_MS (> 3600000) outside the policy.
+ *   EBADF    - BACKING_FD is not an open file descriptor, is not open for
+ *              reading, or is open read-only for a device without
+ *              CINDERBLK_F_READ_ONLY (a read-write device needs O_RDWR).
+ *   EOPNOTSUPP - backing type REMAP or NBD: not implemented yet.
+ *   EEXIST   - ADD with an INDEX already in use.
+ *   ENOSPC   - ADD with CINDERBLK_INDEX_ANY and every index in use.
+ *   ENODEV   - REMOVE, GET, RESIZE, SUSPEND, RESUME, RECONFIGURE of an
+ *              index without a device.
+ *   EBUSY    - REMOVE of an open device without FORCE (CINDERBLK_CTL_FORCE);
+ *            - SUSPEND of a device that is not live (already suspended);
+ *            - RECONFIGURE of a device that is not suspended.
+ *   EPERM    - a mutating command without CAP_SYS_ADMIN.
+ *   ENOTTY   - unknown ioctl.
+ *   SUSPEND may also fail with the error of freezing the file system
+ *   (FREEZE) or of flushing the backing (EIO); the device stays live then.
+ *   On any error nothing is left behind: no device, no index, no reference
+ *   to the backing fd.
+ *
+ * Replies (DEV_ADD, DEV_GET and its dump) carry every attribute of the
+ * device: INDEX, VOLUME_ID, SIZE, STATE, DISK_NAME, LOGICAL_BLOCK_SIZE,
+ * PHYSICAL_BLOCK_SIZE, FLAGS, BACKING_TYPE, NR_HW_QUEUES, QUEUE_DEPTH,
+ * IO_TIMEOUT_MS, OPEN_COUNT, STATS. FLAGS are the flags in effect: DISCARD,
+ * WRITE_ZEROES and FUA are dropped when the backing cannot do them (or the
+ * device is read-only). Events carry INDEX, VOLUME_ID, SIZE, STATE and
+ * DISK_NAME.
+ *
+ * A forced REMOVE fails new I/O at once, lets requests in flight finish,
+ * and frees the device when its last opener closes. The module parameter
+ * live_devices (/sys/module/cinderblk/parameters/live_devices) counts the
+ * devices not freed yet: 0 once all are removed and closed.
+ */
 enum cinderblk_cmd {
 	CINDERBLK_CMD_UNSPEC,
 	CINDERBLK_CMD_DEV_ADD,		/* in: device attrs; reply: device */
@@ -58,10 +127,10 @@ enum cinderblk_attr {
 	CINDERBLK_ATTR_FLAGS,		/* u32, enum cinderblk_dev_flags */
 	CINDERBLK_ATTR_VOLUME_ID,	/* string, CINDERBLK_VOLUME_ID_LEN */
 	CINDERBLK_ATTR_BACKING_TYPE,	/* u32, enum cinderblk_backing_type */
-	CINDERBLK_ATTR_BACKING_FD,	/* s32, file backing */
-	CINDERBLK_ATTR_NR_HW_QUEUES,	/* u32 */
-	CINDERBLK_ATTR_QUEUE_DEPTH,	/* u32 */
-	CINDERBLK_ATTR_IO_TIMEOUT_MS,	/* u32, 0 = module default */
+	CINDERBLK_ATTR_BACKING_FD,	/* s32, file backing (O_RDWR fd) */
+	CINDERBLK_ATTR_NR_HW_QUEUES,	/* u32, 0..64, 0 = online CPUs */
+	CINDERBLK_ATTR_QUEUE_DEPTH,	/* u32, 0..4096, 0 = module default */
+	CINDERBLK_ATTR_IO_TIMEOUT_MS,	/* u32, 0..3600000, 0 = module default */
 	CINDERBLK_ATTR_FORCE,		/* flag: remove with I/O in flight */
 	CINDERBLK_ATTR_FREEZE,		/* flag: suspend freezes the fs too */
 	CINDERBLK_ATTR_STATE,		/* u32, enum cinderblk_dev_state (out) */
