@@ -366,6 +366,93 @@ TEST(corrupt_store_untouched)
 	tenv_fini(&t);
 }
 
+/* Stores written by hand with the sqlite3 tool (skipped without it). */
+static int sqlite3_cli(const char *path, const char *sql)
+{
+	char *cmd;
+	int ret;
+
+	if (asprintf(&cmd, "sqlite3 '%s' \"%s\" >/dev/null 2>&1", path, sql) < 0)
+		return -1;
+	ret = system(cmd);
+	free(cmd);
+	return ret;
+}
+
+TEST(schema_versions)
+{
+	char path[PATH_MAX + 16];
+	size_t len1, len2;
+	char *before, *after;
+	struct tenv t;
+
+	if (system("sqlite3 -version >/dev/null 2>&1") != 0)
+		SKIP(return, "no sqlite3 tool");
+	ASSERT_EQ(0, tenv_init(&t, "memory"));
+
+	/* Someone else's database: refused, not modified. */
+	snprintf(path, sizeof(path), "%s/foreign.db", t.dir);
+	ASSERT_EQ(0, sqlite3_cli(path, "CREATE TABLE t (a); INSERT INTO t VALUES (1);"));
+	before = read_file(path, &len1);
+	EXPECT_EQ(-EBADMSG, open_store(&t, path, true));
+	EXPECT_NE(NULL, strstr(t.err.msg, "not a cinderlib store"));
+	after = read_file(path, &len2);
+	ASSERT_EQ(len1, len2);
+	EXPECT_EQ(0, memcmp(before, after, len1));
+	free(before);
+	free(after);
+
+	/* A newer schema than this library knows: refused. */
+	snprintf(path, sizeof(path), "%s/newer.db", t.dir);
+	ASSERT_EQ(0, sqlite3_cli(path, "CREATE TABLE schema_version (version INTEGER);"
+				 " INSERT INTO schema_version VALUES (99);"));
+	EXPECT_EQ(-EPROTO, open_store(&t, path, true));
+	EXPECT_NE(NULL, strstr(t.err.msg, "99"));
+
+	/* A version 1 store with data is migrated, data kept. */
+	snprintf(path, sizeof(path), "%s/v1.db", t.dir);
+	ASSERT_EQ(0, sqlite3_cli(path,
+		"CREATE TABLE schema_version (version INTEGER NOT NULL);"
+		" INSERT INTO schema_version VALUES (1);"
+		" CREATE TABLE volumes (id TEXT PRIMARY KEY, name TEXT, backend TEXT,"
+		"  status TEXT, json TEXT NOT NULL);"
+		" CREATE TABLE snapshots (id TEXT PRIMARY KEY, name TEXT, backend TEXT,"
+		"  volume_id TEXT, status TEXT, json TEXT NOT NULL);"
+		" CREATE TABLE connections (id TEXT PRIMARY KEY, backend TEXT,"
+		"  volume_id TEXT, json TEXT NOT NULL);"
+		" CREATE TABLE key_values (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+		" INSERT INTO key_values VALUES ('old', 'kept');"));
+	{
+		struct cl_setup_options o = { .persistence = "sqlite",
+					      .persistence_path = path,
+					      .lock_path = t.dir };
+		struct cl_context *ctx;
+		char *val = NULL;
+
+		ASSERT_EQ(0, cl_setup(&o, &ctx, &t.err)) TH_LOG("%s", t.err.msg);
+		ASSERT_EQ(0, cl_kv_get(ctx, "old", &val, &t.err));
+		EXPECT_STREQ("kept", val);
+		free(val);
+		cl_context_free(ctx);
+	}
+	{
+		char *cmd, line[64] = "";
+		FILE *p;
+
+		ASSERT_LE(0, asprintf(&cmd, "sqlite3 '%s' \"SELECT version ||"
+				      " (SELECT count(*) FROM sqlite_master WHERE"
+				      " type = 'index' AND name = 'volumes_backend')"
+				      " FROM schema_version\"", path));
+		p = popen(cmd, "r");
+		ASSERT_NE(NULL, p);
+		fgets(line, sizeof(line), p);
+		pclose(p);
+		free(cmd);
+		EXPECT_STREQ("21\n", line);	/* version 2, index there */
+	}
+	tenv_fini(&t);
+}
+
 /*
  * SIGKILL a process in the middle of creates and deletes: the next run
  * reads the store without error; a volume left "creating"/"deleting" says
