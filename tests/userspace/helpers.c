@@ -12,6 +12,43 @@
 
 #include "helpers.h"
 
+const char *jsonfile_plugin(void)
+{
+	static char path[PATH_MAX + 32];
+	const char *env = getenv("CINDERLIB_TEST_STORE_PLUGIN");
+	char exe[PATH_MAX];
+	ssize_t n;
+	char *slash;
+
+	if (env)
+		return access(env, R_OK) == 0 ? env : NULL;
+	/* build/tests/host/<test> -> build/persistence/jsonfile.so */
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0)
+		return NULL;
+	exe[n] = '\0';
+	for (int i = 0; i < 3; i++) {
+		slash = strrchr(exe, '/');
+		if (!slash)
+			return NULL;
+		*slash = '\0';
+	}
+	snprintf(path, sizeof(path), "%s/persistence/jsonfile.so", exe);
+	return access(path, R_OK) == 0 ? path : NULL;
+}
+
+/* Store settings of @t: memory, sqlite file or the jsonfile plugin. */
+static void store_options(struct tenv *t, struct cl_setup_options *o)
+{
+	o->persistence = t->persistence;
+	if (strcmp(t->persistence, "sqlite") == 0) {
+		o->persistence_path = t->store;
+	} else if (strcmp(t->persistence, "jsonfile") == 0) {
+		o->persistence = jsonfile_plugin();
+		o->persistence_path = t->store;
+	}
+}
+
 int tenv_init(struct tenv *t, const char *persistence)
 {
 	struct cl_setup_options o = { 0 };
@@ -21,11 +58,12 @@ int tenv_init(struct tenv *t, const char *persistence)
 	if (!mkdtemp(t->dir))
 		return -errno;
 	snprintf(t->voldir, sizeof(t->voldir), "%s/volumes", t->dir);
-	snprintf(t->store, sizeof(t->store), "%s/store.sqlite", t->dir);
+	snprintf(t->store, sizeof(t->store), "%s/store.%s", t->dir,
+		 strcmp(persistence, "jsonfile") ? "sqlite" : "json");
 	t->persistence = persistence;
-	o.persistence = persistence;
-	if (strcmp(persistence, "sqlite") == 0)
-		o.persistence_path = t->store;
+	if (strcmp(persistence, "jsonfile") == 0 && !jsonfile_plugin())
+		return -ENOENT;
+	store_options(t, &o);
 	o.persistence_create = true;
 	o.lock_path = t->dir;
 	o.host = "testhost";
@@ -56,9 +94,7 @@ int tenv_new_context(struct tenv *t, bool strict, struct cl_context **ctx)
 	struct cl_dict opts = { 0 };
 	int ret;
 
-	o.persistence = t->persistence;
-	if (strcmp(t->persistence, "sqlite") == 0)
-		o.persistence_path = t->store;
+	store_options(t, &o);
 	o.lock_path = t->dir;
 	o.host = "testhost";
 	o.fail_on_missing_backend = strict;

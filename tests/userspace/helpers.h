@@ -27,7 +27,12 @@ struct tenv {
 	struct cl_error err;
 };
 
-/* Make the directory and context; @persistence "memory" or "sqlite". */
+/* The jsonfile persistence plugin, NULL when not built. */
+const char *jsonfile_plugin(void);
+/*
+ * Make the directory and context; @persistence "memory", "sqlite" or
+ * "jsonfile" (the plugin store; -ENOENT when it is not built).
+ */
 int tenv_init(struct tenv *t, const char *persistence);
 /* Open the file backend "fb" on t->voldir (made when missing). */
 int tenv_open_backend(struct tenv *t);

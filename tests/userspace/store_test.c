@@ -233,6 +233,60 @@ TEST(memory_sqlite_memory_equal_dumps)
 	tenv_fini(&t);
 }
 
+TEST(plugin_store_round_trip)
+{
+	const char *plugin = jsonfile_plugin();
+	struct cl_setup_options o = { .persistence = plugin,
+				      .persistence_create = true };
+	char path[PATH_MAX + 16], *d1, *d2, *img;
+	struct cl_context *pc = NULL;
+	size_t len, len2;
+	struct tenv t;
+
+	if (!plugin)
+		SKIP(return, "jsonfile plugin not built");
+	ASSERT_EQ(0, tenv_init(&t, "memory"));
+	ASSERT_EQ(0, tenv_open_backend(&t));
+	populate(_metadata, &t);
+	ASSERT_EQ(0, cl_state_dump(t.ctx, true, &d1, &t.err));
+
+	snprintf(path, sizeof(path), "%s/state.json", t.dir);
+	o.persistence_path = path;
+	o.lock_path = t.dir;
+	ASSERT_EQ(0, cl_setup(&o, &pc, &t.err)) TH_LOG("%s", t.err.msg);
+	ASSERT_EQ(0, cl_state_load(pc, d1, true, NULL, &t.err))
+		TH_LOG("%s", t.err.msg);
+	cl_context_free(pc);
+	ASSERT_EQ(0, cl_setup(&o, &pc, &t.err));
+	ASSERT_EQ(0, cl_state_dump(pc, true, &d2, &t.err));
+	EXPECT_STREQ(d1, d2);
+	cl_context_free(pc);
+
+	/* Damaged: refused with the file's name, and left as it is. */
+	img = read_file(path, &len);
+	ASSERT_NE(NULL, img);
+	img[len / 2] = '}';
+	ASSERT_EQ(0, write_file(path, img, len));
+	EXPECT_EQ(-EBADMSG, cl_setup(&o, &pc, &t.err));
+	EXPECT_NE(NULL, strstr(t.err.msg, path));
+	free(d2);
+	d2 = read_file(path, &len2);
+	ASSERT_EQ(len, len2);
+	EXPECT_EQ(0, memcmp(img, d2, len));
+	/* A missing file is not created without persistence_create. */
+	o.persistence_create = false;
+	snprintf(path, sizeof(path), "%s/none.json", t.dir);
+	EXPECT_EQ(-ENOENT, cl_setup(&o, &pc, &t.err));
+	EXPECT_EQ(-1, file_size(path));
+	/* Not a plugin at all. */
+	o.persistence = "/dev/null";
+	EXPECT_NE(0, cl_setup(&o, &pc, &t.err));
+	free(img);
+	free(d1);
+	free(d2);
+	tenv_fini(&t);
+}
+
 TEST(broken_dump_saves_nothing)
 {
 	struct tenv t;
