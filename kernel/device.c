@@ -13,6 +13,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uuid.h>
+#include <linux/wait_bit.h>
 
 #include "cinderblk.h"
 
@@ -182,7 +183,8 @@ static void cbd_free(struct cbd_device *cbd)
 {
 	free_percpu(cbd->stats);
 	kfree(cbd);
-	atomic_dec(&cbd_nr_live);
+	if (atomic_dec_and_test(&cbd_nr_live))
+		wake_up_var(&cbd_nr_live);
 }
 
 /* The last reference to an added disk is gone: removed and closed. */
@@ -827,6 +829,11 @@ int cbd_device_init(void)
 
 void cbd_device_exit(void)
 {
+	/*
+	 * The last closer of a removed disk frees it after dropping its
+	 * module reference: wait for that before the code goes away.
+	 */
+	wait_var_event(&cbd_nr_live, !atomic_read(&cbd_nr_live));
 	unregister_blkdev(cbd_major, CINDERBLK_DISK_PREFIX);
 	idr_destroy(&cbd_idr);
 }

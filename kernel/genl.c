@@ -393,6 +393,8 @@ static struct genl_family cbd_genl_family __ro_after_init = {
 	.maxattr	= CINDERBLK_ATTR_MAX,
 	.policy		= cbd_genl_policy,
 	.module		= THIS_MODULE,
+	/* cbd_mutex serializes; suspend must not hold every family up. */
+	.parallel_ops	= true,
 	.small_ops	= cbd_genl_ops,
 	.n_small_ops	= ARRAY_SIZE(cbd_genl_ops),
 	/* A new family: strict validation for every command. */
