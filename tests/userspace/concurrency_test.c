@@ -4,6 +4,7 @@
  * one file backend: no lost or duplicated volume, no lost update.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,6 +177,72 @@ TEST(no_lost_update)
 		  file_size(v->provider_location));
 	EXPECT_EQ(CL_STATUS_AVAILABLE, v->status);
 	cl_volume_free(v);
+	tenv_fini(&t);
+}
+
+struct thread_arg {
+	struct tenv *t;
+	int idx;
+	int failures;
+};
+
+static void *thread_creator(void *p)
+{
+	struct thread_arg *a = p;
+	struct cl_context *ctx;
+	struct cl_backend *be;
+	struct cl_error err;
+
+	if (tenv_new_context(a->t, false, &ctx)) {
+		a->failures = -1;
+		return NULL;
+	}
+	if (cl_backend_get(ctx, "fb", &be, &err)) {
+		a->failures = -1;
+		cl_context_free(ctx);
+		return NULL;
+	}
+	for (int i = 0; i < 25; i++) {
+		struct cl_volume_create_opts o = { .size = 1 };
+		struct cl_volume *v, *c;
+
+		if (cl_volume_create(be, &o, &v, &err)) {
+			a->failures++;
+			continue;
+		}
+		if (cl_volume_clone(ctx, v, NULL, &c, &err) ||
+		    cl_volume_delete(ctx, c, &err))
+			a->failures++;
+		cl_volume_free(c);
+		cl_volume_free(v);
+	}
+	cl_context_free(ctx);
+	return NULL;
+}
+
+/* One context per thread: documented as safe. */
+TEST(threads_with_own_contexts)
+{
+	struct thread_arg args[4];
+	pthread_t th[4];
+	struct cl_volume_list l;
+	struct tenv t;
+
+	ASSERT_EQ(0, tenv_init(&t, "sqlite"));
+	ASSERT_EQ(0, tenv_open_backend(&t));
+	for (int i = 0; i < 4; i++) {
+		args[i] = (struct thread_arg){ .t = &t, .idx = i };
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, thread_creator,
+					    &args[i]));
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		EXPECT_EQ(0, args[i].failures);
+	}
+	ASSERT_EQ(0, cl_volume_find(t.ctx, NULL, &l, &t.err));
+	EXPECT_EQ(100, l.count);
+	cl_volume_list_free(&l);
+	EXPECT_EQ(100, count_files(t.voldir, ""));
 	tenv_fini(&t);
 }
 

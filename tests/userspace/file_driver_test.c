@@ -6,9 +6,11 @@
  * and tmpfs have no reflink: both then take the sparse-copy path).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -205,6 +207,39 @@ TEST_F(data, deletes_leave_nothing)
 	EXPECT_EQ(0, count_files(self->t.voldir, ""));
 	cl_volume_free(c);
 	cl_snapshot_free(s);
+}
+
+/* The copy runs out of room half-way: clone in error, no file left. */
+TEST_F(data, failed_copy_leaves_nothing)
+{
+	struct rlimit rl = { .rlim_cur = 256ULL << 20,
+			     .rlim_max = RLIM_INFINITY };
+	struct cl_volume *c = NULL;
+	struct cl_volume_list l;
+
+	int ret;
+
+	signal(SIGXFSZ, SIG_IGN);
+	ASSERT_EQ(0, setrlimit(RLIMIT_FSIZE, &rl));
+	ret = cl_volume_clone(self->t.ctx, self->vol, NULL, &c, &self->t.err);
+	if (ret == 0 && !strcmp(variant->reflink, "true")) {
+		cl_volume_free(c);
+		SKIP(return, "the filesystem has reflinks: nothing was copied");
+	}
+	EXPECT_EQ(-EFBIG, ret);
+	EXPECT_NE(NULL, strstr(self->t.err.msg, "is now error"))
+		TH_LOG("%s", self->t.err.msg);
+	EXPECT_EQ(NULL, c);
+	EXPECT_EQ(1, count_files(self->t.voldir, ""));
+	ASSERT_EQ(0, cl_volume_find(self->t.ctx, NULL, &l, &self->t.err));
+	ASSERT_EQ(2, l.count);
+	for (size_t i = 0; i < l.count; i++) {
+		enum cl_status want = strcmp(l.items[i]->id, self->vol->id) ?
+				      CL_STATUS_ERROR : CL_STATUS_AVAILABLE;
+
+		EXPECT_EQ(want, l.items[i]->status);
+	}
+	cl_volume_list_free(&l);
 }
 
 TEST_HARNESS_MAIN
