@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/fs.h>
@@ -162,7 +163,9 @@ static long long allocated_bytes(int fd)
 TEST_F(data, discard_punches_holes_in_backing)
 {
 	uint64_t range[2] = { 2 * CBD_MIB, 4 * CBD_MIB };
+	struct cl_dev_info info;
 	long long before, after;
+	uint64_t discards;
 	off_t hole;
 	int fd = open(self->d.node, O_RDWR | O_DIRECT);
 
@@ -174,8 +177,12 @@ TEST_F(data, discard_punches_holes_in_backing)
 	ASSERT_LE(8 * (long long)CBD_MIB, before);
 	ASSERT_LE(8 * (off_t)CBD_MIB, lseek(self->d.backing_fd, 0, SEEK_HOLE));
 
+	ASSERT_EQ(0, cl_kernel_dev_get(cbd_nl(), self->d.index, &info, NULL));
+	discards = info.stats.discard_ios;
 	ASSERT_EQ(0, ioctl(fd, BLKDISCARD, range));
 	ASSERT_EQ(0, fsync(fd));
+	ASSERT_EQ(0, cl_kernel_dev_get(cbd_nl(), self->d.index, &info, NULL));
+	EXPECT_LE(discards + 1, info.stats.discard_ios);
 	after = allocated_bytes(self->d.backing_fd);
 	EXPECT_GE(before - after, (long long)range[1]);
 	hole = lseek(self->d.backing_fd, 0, SEEK_HOLE);
@@ -191,6 +198,7 @@ TEST_F(data, discard_punches_holes_in_backing)
 TEST_F(data, write_zeroes_reads_back_zeros)
 {
 	uint64_t range[2] = { 1 * CBD_MIB + 4096, 256 * 1024 };
+	struct cl_dev_info info;
 	int fd = open(self->d.node, O_RDWR | O_DIRECT);
 
 	ASSERT_LE(0, fd);
@@ -198,6 +206,8 @@ TEST_F(data, write_zeroes_reads_back_zeros)
 	ASSERT_EQ(0, fsync(fd));
 	ASSERT_EQ(0, ioctl(fd, BLKZEROOUT, range));
 	ASSERT_EQ(0, fsync(fd));
+	ASSERT_EQ(0, cl_kernel_dev_get(cbd_nl(), self->d.index, &info, NULL));
+	EXPECT_LE(1, info.stats.write_zeroes_ios);
 	EXPECT_TRUE(has_zeros(fd, range[1], (off_t)range[0]));
 	EXPECT_TRUE(has_zeros(self->d.backing_fd, range[1], (off_t)range[0]));
 	EXPECT_TRUE(has_pattern(fd, range[0], 0, 51));
@@ -233,6 +243,78 @@ TEST_F_TIMEOUT(data, fio_mixed_sizes_verify, 300)
 	if (status != 0)
 		cbd_system("cat /tmp/cbd-fio-mixed.log >&2");
 	ASSERT_EQ(0, status);
+}
+
+TEST_F_TIMEOUT(data, resize_under_io, 300)
+{
+	int status, fd;
+	pid_t pid;
+
+	/* fio verifies the first 8 MiB while the device grows under it. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		_exit(cbd_system("fio --name=cbdgrow --filename=%s --direct=1 "
+				 "--ioengine=libaio --rw=randwrite --bs=4k "
+				 "--iodepth=16 --size=8M --verify=crc32c "
+				 "--do_verify=1 --verify_fatal=1 "
+				 ">/tmp/cbd-fio-grow.log 2>&1", self->d.node));
+	}
+	usleep(500 * 1000);
+	ASSERT_EQ(0, ftruncate(self->d.backing_fd, 32 * CBD_MIB));
+	ASSERT_EQ(0, cl_kernel_dev_resize(cbd_nl(), self->d.index,
+					  32 * CBD_MIB, NULL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		cbd_system("cat /tmp/cbd-fio-grow.log >&2");
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* The new space is usable and lands at the right place. */
+	fd = open(self->d.node, O_RDWR | O_DIRECT);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(32 * CBD_MIB, cbd_bdev_size(fd));
+	ASSERT_EQ(0, write_pattern(fd, 4096, 32 * CBD_MIB - 4096, 71));
+	ASSERT_EQ(0, fsync(fd));
+	EXPECT_TRUE(has_pattern(self->d.backing_fd, 4096, 32 * CBD_MIB - 4096, 71));
+	close(fd);
+}
+
+TEST_F(data, partitions_map_to_backing_offsets)
+{
+	unsigned char *mbr = cbd_alloc(512), *buf;
+	uint32_t start = 2048, sectors = 8192;	/* 1 MiB in, 4 MiB long */
+	char part[80];
+	int fd, pfd = -1;
+
+	/* One MBR partition, type Linux. */
+	memcpy(mbr + 446 + 8, &start, 4);
+	memcpy(mbr + 446 + 12, &sectors, 4);
+	mbr[446 + 4] = 0x83;
+	mbr[510] = 0x55;
+	mbr[511] = 0xaa;
+	fd = open(self->d.node, O_RDWR | O_DIRECT);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(512, pwrite(fd, mbr, 512, 0));
+	ASSERT_EQ(0, fsync(fd));
+	ASSERT_EQ(0, ioctl(fd, BLKRRPART, 0));
+	close(fd);
+	snprintf(part, sizeof(part), "%sp1", self->d.node);
+	for (int i = 0; i < 200 && pfd < 0; i++) {
+		pfd = open(part, O_RDWR | O_DIRECT);
+		if (pfd < 0)
+			usleep(10000);
+	}
+	ASSERT_LE(0, pfd);
+	EXPECT_EQ((uint64_t)sectors * 512, cbd_bdev_size(pfd));
+	ASSERT_EQ(0, write_pattern(pfd, 8192, 4096, 81));
+	ASSERT_EQ(0, fsync(pfd));
+	close(pfd);
+	/* At the partition's offset + 4096 in the backing file. */
+	buf = cbd_alloc(8192);
+	ASSERT_EQ(8192, pread(self->d.backing_fd, buf, 8192,
+			      (off_t)start * 512 + 4096));
+	EXPECT_TRUE(cbd_check(buf, 8192, 4096, 81));
+	free(buf);
+	free(mbr);
 }
 
 FIXTURE(readonly) {

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -256,6 +257,43 @@ TEST_F(nl, suspend_flushes_written_data)
 	close(fd);
 	free(buf);
 	free(back);
+}
+
+TEST_F_TIMEOUT(nl, suspend_freeze_holds_filesystem_writes, 120)
+{
+	const char *mnt = "/tmp/cbd-freeze-mnt";
+	struct pollfd pfd;
+	char result = 0;
+	int pipefd[2], status;
+	pid_t pid;
+
+	ASSERT_EQ(0, cbd_add_nl(&self->d, 0));
+	ASSERT_EQ(0, cbd_system("mkfs.ext4 -q -F %s >/dev/null 2>&1", self->d.node));
+	mkdir(mnt, 0755);
+	ASSERT_EQ(0, cbd_system("mount -t ext4 %s %s", self->d.node, mnt));
+	ASSERT_EQ(0, cbd_system("echo before > %s/file && sync", mnt));
+
+	ASSERT_EQ(0, cl_kernel_dev_suspend(self->k, self->d.index, true, NULL));
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		/* A frozen file system holds writers in the VFS. */
+		result = cbd_system("echo during > %s/file2", mnt) == 0 ? 'y' : 'n';
+		_exit(write(pipefd[1], &result, 1) == 1 ? 0 : 1);
+	}
+	close(pipefd[1]);
+	pfd.fd = pipefd[0];
+	pfd.events = POLLIN;
+	EXPECT_EQ(0, poll(&pfd, 1, 1500));
+	ASSERT_EQ(0, cl_kernel_dev_resume(self->k, self->d.index, NULL));
+	ASSERT_EQ(1, poll(&pfd, 1, 30000));
+	ASSERT_EQ(1, read(pipefd[0], &result, 1));
+	EXPECT_EQ('y', result);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	close(pipefd[0]);
+	EXPECT_EQ(0, cbd_system("grep -q during %s/file2", mnt));
+	EXPECT_EQ(0, cbd_system("umount %s", mnt));
 }
 
 TEST_F(nl, reconfigure_switches_backing)
