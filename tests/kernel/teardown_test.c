@@ -310,6 +310,7 @@ TEST_F_TIMEOUT(down, module_unload_and_reload_after_stress, 300)
 {
 	struct cl_dev_info *devs;
 	struct cbd_dev extra;
+	struct cl_error err;
 	struct cl_kernel *k;
 	int fd, status;
 	size_t n;
@@ -341,6 +342,10 @@ TEST_F_TIMEOUT(down, module_unload_and_reload_after_stress, 300)
 	extra.added = false;
 	EXPECT_FALSE(module_loaded());
 	EXPECT_EQ(0, cbd_sysfs_block_count());
+	/* The library says plainly what is missing. */
+	cl_error_clear(&err);
+	EXPECT_EQ(-ENOENT, cl_kernel_open(&k, &err));
+	EXPECT_NE(NULL, strstr(err.msg, "modprobe cinderblk"));
 	EXPECT_EQ(0, cbd_wait_node(self->d.index, false, 5000));
 
 	ASSERT_EQ(0, reload());
