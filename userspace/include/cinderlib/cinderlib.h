@@ -208,9 +208,11 @@ struct cl_filter {
 	const char *volume_id;
 };
 
+/* Free one object (NULL is fine). */
 CL_API void cl_volume_free(struct cl_volume *vol);
 CL_API void cl_snapshot_free(struct cl_snapshot *snap);
 CL_API void cl_connection_free(struct cl_connection *conn);
+/* Free the items of a list; the list struct itself is the caller's. */
 CL_API void cl_volume_list_free(struct cl_volume_list *list);
 CL_API void cl_snapshot_list_free(struct cl_snapshot_list *list);
 CL_API void cl_connection_list_free(struct cl_connection_list *list);
@@ -382,8 +384,11 @@ struct cl_driver_info_list {
 };
 
 /*
- * Every driver in the driver directory (opts->driver_dir, else
- * $CINDERLIB_DRIVER_DIR, else the built-in directory). @ctx may be NULL.
+ * Every driver in the driver directory: opts->driver_dir, else
+ * $CINDERLIB_DRIVER_DIR, else LIBDIR/cinderlib/drivers or LIBDIR/../drivers
+ * next to libcinderlib (installed / build tree), else the compiled-in
+ * CINDERLIB_DRIVER_DIR. @ctx may be NULL. Free with
+ * cl_driver_info_list_free().
  */
 CL_API int cl_list_supported_drivers(struct cl_context *ctx,
 				     struct cl_driver_info_list *out,
@@ -498,13 +503,16 @@ CL_API int cl_volume_create_snapshot(struct cl_context *ctx,
 				     const char *name, const char *description,
 				     struct cl_snapshot **out,
 				     struct cl_error *err);
-/* Grow to @new_size GiB (> current size, else -EINVAL). Updates @vol. */
+/*
+ * Grow to @new_size GiB (> current size, else -EINVAL). @vol is updated
+ * to what the store holds afterwards, also on failure (error status).
+ */
 CL_API int cl_volume_extend(struct cl_context *ctx, struct cl_volume *vol,
 			    uint64_t new_size, struct cl_error *err);
 /*
  * Delete: refused (-EBUSY) while the volume has snapshots or connections.
  * Deleting a volume that is already gone is success. @vol's status becomes
- * deleted (or error_deleting).
+ * deleted (or error_deleting). -ENODEV when its backend is not configured.
  */
 CL_API int cl_volume_delete(struct cl_context *ctx, struct cl_volume *vol,
 			    struct cl_error *err);
