@@ -64,6 +64,7 @@ int cl_time_parse(const char *s, int64_t *us);
 int cl_lock_acquire(struct cl_context *ctx, const char *what, const char *id,
 		    struct cl_error *err);
 void cl_lock_release(int fd);
+void cl_lock_remove(struct cl_context *ctx, const char *what, const char *id);
 
 /* objects.c */
 bool cl_filter_match(const struct cl_filter *f, const char *id,

@@ -48,3 +48,15 @@ void cl_lock_release(int fd)
 	if (fd >= 0)
 		close(fd);	/* drops the flock */
 }
+
+/* Remove the lock file of an object that no longer exists (lock held). */
+void cl_lock_remove(struct cl_context *ctx, const char *what, const char *id)
+{
+	char *path;
+
+	if (asprintf(&path, "%s/cinderlib-%s-%s.lock", ctx->lock_path, what,
+		     id) < 0)
+		return;
+	unlink(path);
+	free(path);
+}

@@ -199,13 +199,17 @@ int cl_create_from(struct cl_context *ctx, struct cl_backend *be,
 	if (src && !(opts && opts->extra_specs) &&
 	    cl_dict_copy(&vol->extra_specs, &src->extra_specs))
 		goto oom;
+	/*
+	 * Held until the final status is saved: a delete from another
+	 * process waits instead of racing the driver; two creators of one
+	 * explicit id cannot both win.
+	 */
+	lock = cl_lock_acquire(ctx, "volume", vol->id, err);
+	if (lock < 0) {
+		cl_volume_free(vol);
+		return lock;
+	}
 	if (opts && opts->id) {
-		/* Two creators of one explicit id: only one may win. */
-		lock = cl_lock_acquire(ctx, "volume", vol->id, err);
-		if (lock < 0) {
-			cl_volume_free(vol);
-			return lock;
-		}
 		if (cl_store_get_volume(ctx, vol->id, &existing, NULL) == 0) {
 			cl_volume_free(existing);
 			ret = cl_error_set(err, -EEXIST,
@@ -281,6 +285,8 @@ static int lock_volume(struct cl_context *ctx, const char *id,
 		return *lock;
 	ret = cl_store_get_volume(ctx, id, cur, err);
 	if (ret) {
+		if (ret == -ENOENT)	/* no such volume: no lock file either */
+			cl_lock_remove(ctx, "volume", id);
 		cl_lock_release(*lock);
 		*lock = -1;
 	}
@@ -497,8 +503,11 @@ int cl_volume_delete(struct cl_context *ctx, struct cl_volume *vol,
 		goto out;
 	}
 	ret = ctx->store_ops->delete_volume(ctx->store, cur->id, err);
-	if (!ret)
+	if (!ret) {
 		cur->status = CL_STATUS_DELETED;
+		/* Gone for good (ids are not reused): drop its lock file. */
+		cl_lock_remove(ctx, "volume", cur->id);
+	}
 out:
 	cl_lock_release(lock);
 	cl_snapshot_list_free(&snaps);
