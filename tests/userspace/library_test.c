@@ -275,6 +275,8 @@ TEST_F(lib, snapshot_blocks_delete)
 	/* Deleting what is gone already is fine. */
 	EXPECT_EQ(0, cl_volume_delete(self->t.ctx, v, &self->t.err));
 	EXPECT_EQ(0, nr_volumes(&self->t));
+	/* No lock file outlives its volume. */
+	EXPECT_EQ(0, count_files(self->t.dir, "cinderlib-volume-"));
 	cl_snapshot_free(s);
 	cl_volume_free(v);
 }
