@@ -9,6 +9,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/blkdev.h>
 #include <linux/fs.h>
 #include <linux/falloc.h>
 #include <linux/file.h>
@@ -275,22 +276,28 @@ static blk_status_t cbd_file_queue_rq(struct cbd_backing *b,
 	struct cbd_file_cmd *fc = cbd_cmd_priv(blk_mq_rq_to_pdu(rq));
 
 	struct bio_list *bio_list;
+	struct blk_plug *plug;
 	blk_status_t sts;
 
 	switch (req_op(rq)) {
 	case REQ_OP_READ:
 	case REQ_OP_WRITE:
 		/*
-		 * queue_rq often runs inside submit_bio() of our own disk,
-		 * where the bios the backing file system submits would wait
-		 * on current->bio_list until we return; but the file system
-		 * may wait for some of them right here (writeback of dirty
-		 * pages in the range, metadata reads). Let them go down at
-		 * once: this costs one more level of block stack, no worker.
+		 * queue_rq runs in the submitter's context: inside submit_bio()
+		 * of our disk, or while its plug is being flushed. The backing
+		 * file system may sleep and may wait for its own bios right
+		 * here (writeback of dirty pages in the range, metadata).
+		 * Those bios must neither wait on current->bio_list until we
+		 * return nor join the plug being flushed (a sleep would flush
+		 * it again, from inside its own flush): detach both while the
+		 * backing runs. One more level of block stack, no worker.
 		 */
 		bio_list = current->bio_list;
+		plug = current->plug;
 		current->bio_list = NULL;
+		current->plug = NULL;
 		sts = cbd_file_rw(fb, fc, rq);
+		current->plug = plug;
 		current->bio_list = bio_list;
 		return sts;
 	case REQ_OP_FLUSH:
@@ -322,6 +329,16 @@ static int cbd_file_describe(struct cbd_backing *b, char *buf, size_t len)
 	return n;
 }
 
+static struct block_device *cbd_file_lower_bdev(struct cbd_backing *b)
+{
+	struct file *file = to_fb(b)->file;
+	struct inode *inode = file_inode(file);
+
+	if (S_ISBLK(inode->i_mode))
+		return cbd_file_bdev(file);
+	return inode->i_sb->s_bdev;
+}
+
 static void cbd_file_release(struct cbd_backing *b)
 {
 	struct cbd_file_backing *fb = to_fb(b);
@@ -336,6 +353,7 @@ static const struct cbd_backing_ops cbd_file_ops = {
 	.queue_rq	= cbd_file_queue_rq,
 	.flush		= cbd_file_flush,
 	.describe	= cbd_file_describe,
+	.lower_bdev	= cbd_file_lower_bdev,
 	.release	= cbd_file_release,
 };
 

@@ -59,6 +59,8 @@ struct cbd_backing_ops {
 	int (*flush)(struct cbd_backing *b);
 	/* Describe the backing for sysfs ("backing"); no sleeping. */
 	int (*describe)(struct cbd_backing *b, char *buf, size_t len);
+	/* The block device the backing's I/O ends on, if any (cycles). */
+	struct block_device *(*lower_bdev)(struct cbd_backing *b);
 	/* Drop every reference the backing holds; no I/O is in flight. */
 	void (*release)(struct cbd_backing *b);
 };

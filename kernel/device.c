@@ -770,6 +770,30 @@ out:
 	return ret;
 }
 
+/*
+ * Would @cbd end up below itself with backing @b (a file on a file system
+ * on a cinderblk disk whose backing ... is on @cbd)? Its I/O would never
+ * finish.
+ */
+static bool cbd_backing_loops(struct cbd_device *cbd, struct cbd_backing *b)
+{
+	struct block_device *bdev;
+	struct cbd_device *lower;
+	int depth;
+
+	lockdep_assert_held(&cbd_mutex);
+	for (depth = 0; b && depth < 64; depth++) {
+		bdev = b->ops->lower_bdev ? b->ops->lower_bdev(b) : NULL;
+		if (!bdev || bdev->bd_disk->fops != &cbd_fops)
+			return false;
+		lower = bdev->bd_disk->private_data;
+		if (lower == cbd)
+			return true;
+		b = lower->backing;
+	}
+	return b;
+}
+
 /* Swap the backing of a suspended device: nothing is in flight. */
 int cbd_dev_reconfigure(u32 index, const struct cbd_backing_params *bp,
 			struct netlink_ext_ack *extack)
@@ -795,6 +819,12 @@ int cbd_dev_reconfigure(u32 index, const struct cbd_backing_params *bp,
 				 cbd->size, &b, extack);
 	if (ret)
 		goto out;
+	if (cbd_backing_loops(cbd, b)) {
+		NL_SET_ERR_MSG(extack, "backing lies on this device itself");
+		b->ops->release(b);
+		ret = -EINVAL;
+		goto out;
+	}
 	if (sizeof(struct cbd_cmd) + b->ops->cmd_size > cbd->tag_set.cmd_size) {
 		NL_SET_ERR_MSG(extack, "backing type cannot replace this one");
 		b->ops->release(b);

@@ -54,6 +54,9 @@
  *              (directory, pipe, socket, character device ...), or is a
  *              cinderblk device itself;
  *            - a block device backing is smaller than SIZE (add, resize);
+ *            - RECONFIGURE to a backing that lies on the device itself
+ *              (a file on a file system on it, directly or through other
+ *              cinderblk devices);
  *            - unknown backing type (0 or above CINDERBLK_BACKING_NBD);
  *            - RESUME of a device that is not suspended;
  *            - ioctl: unknown version, non-zero __pad or reserved, unknown
