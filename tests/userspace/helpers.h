@@ -10,8 +10,10 @@
 
 #include "cinderlib/cinderlib.h"
 
-/* The harness compares through "int"-typed temporaries: the sizes and
- * enums compared here are small and non-negative. */
+/*
+ * The harness compares through "int"-typed temporaries: the sizes and
+ * enums compared here are small and non-negative.
+ */
 #pragma GCC diagnostic ignored "-Wsign-compare"
 
 #define GIB (1ULL << 30)

@@ -371,8 +371,10 @@ int cl_setup_from_config(const struct cl_config *cfg, cl_log_fn log_fn,
 	struct cl_context *ctx;
 	int ret;
 
-	/* The state and lock directories are ours to create; the store file
-	 * is created only when missing, never replaced. */
+	/*
+	 * The state and lock directories are ours to create; the store file
+	 * is created only when missing, never replaced.
+	 */
 	ret = cfg->state_dir ? cl_mkdir_p(cfg->state_dir, 0700) : 0;
 	if (ret)
 		return cl_error_set(err, ret,

@@ -75,8 +75,10 @@ static int sq_begin(void *store, struct cl_error *err)
 	struct sqlite_store *s = store;
 	int ret = 0;
 
-	/* IMMEDIATE: take the write lock now, waiting on the busy timeout,
-	 * rather than failing later on a read-to-write upgrade. */
+	/*
+	 * IMMEDIATE: take the write lock now, waiting on the busy timeout,
+	 * rather than failing later on a read-to-write upgrade.
+	 */
 	if (s->depth == 0)
 		ret = exec(s, "BEGIN IMMEDIATE", err);
 	if (!ret)

@@ -38,8 +38,10 @@ struct cl_connection_info {
 /* The backend being opened. */
 struct cl_driver_config {
 	const char *backend_name;
-	/* Options as given (validated against the table); defaults apply
-	 * for the missing ones: use cl_driver_option_get(). */
+	/*
+	 * Options as given (validated against the table); defaults apply
+	 * for the missing ones: use cl_driver_option_get().
+	 */
 	const struct cl_dict *options;
 	const char *host;
 	const char *state_dir;
