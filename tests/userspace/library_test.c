@@ -660,4 +660,42 @@ TEST_F(lib, supported_drivers)
 	cl_driver_info_list_free(&l);
 }
 
+struct log_capture {
+	int count[CL_LOG_DEBUG + 1];
+	char last[256];
+};
+
+static void capture(enum cl_log_level level, const char *msg, void *data)
+{
+	struct log_capture *c = data;
+
+	c->count[level]++;
+	snprintf(c->last, sizeof(c->last), "%s", msg);
+}
+
+/* The library logs only through the callback, filtered by level. */
+TEST(log_callback)
+{
+	struct log_capture cap = { 0 };
+	struct cl_setup_options o = { .log_level = CL_LOG_INFO,
+				      .log_fn = capture, .log_data = &cap };
+	struct cl_volume_create_opts vo = { .size = 1 };
+	struct tenv t;
+	struct cl_volume *v;
+
+	ASSERT_EQ(0, tenv_init(&t, "memory"));
+	cl_context_free(t.ctx);
+	o.lock_path = t.dir;
+	ASSERT_EQ(0, cl_setup(&o, &t.ctx, &t.err));
+	ASSERT_EQ(0, tenv_open_backend(&t));
+	EXPECT_EQ(1, cap.count[CL_LOG_INFO]);
+	EXPECT_NE(NULL, strstr(cap.last, "backend fb opened"));
+	ASSERT_EQ(0, cl_volume_create(t.be, &vo, &v, &t.err));
+	EXPECT_EQ(2, cap.count[CL_LOG_INFO]);
+	EXPECT_NE(NULL, strstr(cap.last, v->id));
+	EXPECT_EQ(0, cap.count[CL_LOG_DEBUG]);	/* below the level */
+	cl_volume_free(v);
+	tenv_fini(&t);
+}
+
 TEST_HARNESS_MAIN

@@ -238,9 +238,13 @@ int cl_create_from(struct cl_context *ctx, struct cl_backend *be,
 		cl_store_save_volume(ctx, vol, &ignored);
 		ret = cl_driver_error(ret, &derr, "volume", vol->id,
 				      vol->status, err);
+		cl_log(ctx, CL_LOG_ERROR, "%s", err ? err->msg : derr.msg);
 		goto out;
 	}
 	ret = cl_store_save_volume(ctx, vol, err);
+	if (!ret)
+		cl_log(ctx, CL_LOG_INFO, "volume %s: created (%llu GiB) on %s",
+		       vol->id, (unsigned long long)vol->size, be->name);
 out:
 	cl_lock_release(lock);
 	if (ret) {
@@ -440,6 +444,9 @@ int cl_volume_extend(struct cl_context *ctx, struct cl_volume *vol,
 	cur->size = new_size;
 	cur->status = back;
 	ret = cl_store_save_volume(ctx, cur, err);
+	if (!ret)
+		cl_log(ctx, CL_LOG_INFO, "volume %s: extended to %llu GiB",
+		       cur->id, (unsigned long long)new_size);
 out:
 	cl_lock_release(lock);
 	/* The caller sees what the store holds, error status included. */
@@ -507,6 +514,7 @@ int cl_volume_delete(struct cl_context *ctx, struct cl_volume *vol,
 		cur->status = CL_STATUS_DELETED;
 		/* Gone for good (ids are not reused): drop its lock file. */
 		cl_lock_remove(ctx, "volume", cur->id);
+		cl_log(ctx, CL_LOG_INFO, "volume %s: deleted", cur->id);
 	}
 out:
 	cl_lock_release(lock);
