@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cinderlib/cinderlib.h"
 #include "cli.h"
@@ -103,6 +104,14 @@ int cli_find_snapshot(struct cl_context *ctx, const char *ref,
 		      struct cl_snapshot **out);
 int cli_find_connection(struct cl_context *ctx, const char *ref,
 			struct cl_connection **out);
+
+/*
+ * "GROUP reconcile [--dry-run]" (volume and connection groups): clean up
+ * attachments whose device is gone; prints one line per attachment, or a
+ * JSON array of the connections with --json.
+ */
+int cli_reconcile_run(const char *group, const struct cli_action *self,
+		      int argc, char **argv);
 
 /* Read all of @path ("-" = stdin) into a malloc'd NUL-ended string. */
 int cli_read_file(const char *path, char **out);

@@ -8,11 +8,22 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_args.h"
 #include "cli_objects.h"
 
 static void add(struct json_object *obj, const char *key, struct json_object *v)
 {
 	json_object_object_add(obj, key, v);
+}
+
+/* "attached", "stale", ... checked live (the context is open by now). */
+static const char *device_state(const struct cl_connection *conn)
+{
+	struct cl_context *ctx;
+
+	if (cli_context(&ctx))
+		return "unknown";
+	return cl_device_state_name(cl_connection_device_state(ctx, conn));
 }
 
 static struct json_object *time_json(int64_t usec)
@@ -96,6 +107,7 @@ struct json_object *cli_connection_json(const struct cl_connection *conn)
 	add(info, "data", cli_dict_json(&conn->connection_data));
 	add(o, "connection_info", info);
 	add(o, "device_path", cli_json_string(conn->device_path));
+	add(o, "device_state", json_object_new_string(device_state(conn)));
 	add(o, "created_at", time_json(conn->created_at));
 	add(o, "updated_at", time_json(conn->updated_at));
 	return o;
@@ -249,6 +261,11 @@ void cli_connection_print(const struct cl_connection *conn)
 	cli_show_add(s, "driver_volume_type", conn->driver_volume_type);
 	show_dict(s, "connection_data", &conn->connection_data);
 	cli_show_add(s, "device_path", conn->device_path);
+	if (conn->device_path && !strcmp(device_state(conn), "stale"))
+		cli_show_add(s, "device_state",
+			     "stale (device missing: run 'cinderctl connection reconcile')");
+	else
+		cli_show_add(s, "device_state", device_state(conn));
 	show_time(s, "created_at", conn->created_at);
 	show_time(s, "updated_at", conn->updated_at);
 	cli_show_print(s, stdout);
@@ -323,7 +340,8 @@ void cli_snapshot_list_print(const struct cl_snapshot_list *list)
 void cli_connection_list_print(const struct cl_connection_list *list)
 {
 	static const char *const headers[] = {
-		"ID", "VOLUME", "HOST", "TYPE", "MODE", "STATUS", "DEVICE"
+		"ID", "VOLUME", "HOST", "TYPE", "MODE", "STATUS", "DEVICE",
+		"STATE"
 	};
 	struct cli_table *t;
 
@@ -336,13 +354,14 @@ void cli_connection_list_print(const struct cl_connection_list *list)
 		cli_json_print(arr);
 		return;
 	}
-	t = cli_table_new(7, headers);
+	t = cli_table_new(8, headers);
 	for (size_t i = 0; i < list->count; i++) {
 		const struct cl_connection *c = list->items[i];
-		const char *cells[7] = {
+		const char *cells[8] = {
 			c->id, c->volume_id, c->attached_host,
 			c->driver_volume_type, cl_attach_mode_name(c->attach_mode),
 			cl_attach_status_name(c->status), c->device_path,
+			device_state(c),
 		};
 
 		cli_table_add(t, cells);

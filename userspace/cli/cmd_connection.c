@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * cinderctl connection: list and show the recorded connections (exports
- * of volumes to hosts) and end them.
+ * of volumes to hosts, with their local device and its state), end them,
+ * and clean up attachments whose device is gone.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +114,57 @@ static int connection_disconnect(const struct cli_action *self, int argc,
 	return worst;
 }
 
+int cli_reconcile_run(const char *group, const struct cli_action *self,
+		      int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		CLI_OPT_HELP, CLI_OPT_JSON, { 0 }
+	};
+	struct cl_connection_list stale = { 0 };
+	struct cl_context *ctx;
+	struct cl_error err = { 0 };
+	bool dry_run = false;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, ":hn", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			dry_run = true;
+			break;
+		case 'J':
+			cli_globals.json = true;
+			break;
+		default:
+			return cli_option_error(group, self, c, argv);
+		}
+	}
+	ret = cli_check_args(group, self, argc - optind, 0, 0);
+	if (!ret)
+		ret = cli_context(&ctx);
+	if (ret)
+		return ret;
+	if (cl_connection_reconcile(ctx, dry_run, &stale, &err))
+		ret = cli_fail(&err, "cannot reconcile every stale attachment");
+	if (cli_globals.json) {
+		cli_connection_list_print(&stale);
+	} else {
+		for (size_t i = 0; i < stale.count; i++)
+			printf("%s volume %s connection %s (device %s missing)\n",
+			       dry_run ? "stale:" : "cleaned up:",
+			       stale.items[i]->volume_id, stale.items[i]->id,
+			       stale.items[i]->device_path);
+	}
+	cl_connection_list_free(&stale);
+	return ret;
+}
+
+static int connection_reconcile(const struct cli_action *self, int argc,
+				char **argv)
+{
+	return cli_reconcile_run(GROUP, self, argc, argv);
+}
+
 static const struct cli_action connection_actions[] = {
 	{ "list", "[OPTIONS]", "list connections",
 	  "  -v, --volume VOLUME  only the connections of this volume\n"
@@ -123,6 +175,9 @@ static const struct cli_action connection_actions[] = {
 	{ "disconnect", "CONNECTION...",
 	  "end connections (terminate the export, drop the record)", NULL,
 	  connection_disconnect },
+	{ "reconcile", "[--dry-run]",
+	  "clean up attachments of this host whose device is gone (reboot, manual removal)",
+	  "  -n, --dry-run      only list them\n", connection_reconcile },
 };
 
 static int connection_run(int argc, char **argv)
@@ -136,6 +191,7 @@ static int connection_run(int argc, char **argv)
 }
 
 static const struct cli_command connection_command = {
-	"connection", "list, show, disconnect connections", connection_run
+	"connection", "list, show, disconnect, reconcile connections",
+	connection_run
 };
 CLI_COMMAND(connection_command);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * cinderctl volume: create, list, show, extend, clone, delete, update,
- * set-metadata, unset-metadata, connect and disconnect volumes.
+ * set-metadata, unset-metadata, connect, disconnect, attach, detach and
+ * reconcile volumes.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -502,6 +503,19 @@ static int volume_unset_metadata(const struct cli_action *self, int argc,
 	return ret;
 }
 
+static int parse_mode(const char *text, enum cl_attach_mode *mode)
+{
+	if (!strcmp(text, "rw")) {
+		*mode = CL_ATTACH_RW;
+	} else if (!strcmp(text, "ro")) {
+		*mode = CL_ATTACH_RO;
+	} else {
+		cli_error("invalid mode '%s': use rw or ro", text);
+		return CLI_EXIT_USAGE;
+	}
+	return CLI_EXIT_OK;
+}
+
 /* A connector given as a JSON object: every value kept as a string. */
 static int parse_connector_json(const char *text, struct cl_dict *out)
 {
@@ -546,14 +560,7 @@ static int volume_connect(const struct cli_action *self, int argc, char **argv)
 						    &connector);
 			break;
 		case 'm':
-			if (!strcmp(optarg, "rw")) {
-				mode = CL_ATTACH_RW;
-			} else if (!strcmp(optarg, "ro")) {
-				mode = CL_ATTACH_RO;
-			} else {
-				cli_error("invalid mode '%s': use rw or ro", optarg);
-				ret = CLI_EXIT_USAGE;
-			}
+			ret = parse_mode(optarg, &mode);
 			break;
 		case 'J':
 			cli_globals.json = true;
@@ -647,6 +654,103 @@ static int volume_disconnect(const struct cli_action *self, int argc,
 	return ret;
 }
 
+static int volume_attach(const struct cli_action *self, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "mode", required_argument, NULL, 'm' },
+		CLI_OPT_HELP, CLI_OPT_JSON, { 0 }
+	};
+	enum cl_attach_mode mode = CL_ATTACH_RW;
+	struct cl_context *ctx;
+	struct cl_volume *vol = NULL;
+	struct cl_connection *conn;
+	struct cl_error err = { 0 };
+	int c, ret = 0;
+
+	while ((c = getopt_long(argc, argv, ":hm:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			ret = parse_mode(optarg, &mode);
+			if (ret)
+				return ret;
+			break;
+		case 'J':
+			cli_globals.json = true;
+			break;
+		default:
+			return cli_option_error(GROUP, self, c, argv);
+		}
+	}
+	ret = cli_check_args(GROUP, self, argc - optind, 1, 1);
+	if (!ret)
+		ret = cli_context(&ctx);
+	if (!ret)
+		ret = cli_find_volume(ctx, argv[optind], &vol);
+	if (ret)
+		return ret;
+	if (cl_volume_attach(ctx, vol, mode, &conn, &err)) {
+		/* A missing module is a failure, not a missing object. */
+		ret = cli_fail(&err, "cannot attach the volume");
+		if (ret == CLI_EXIT_NOT_FOUND)
+			ret = CLI_EXIT_FAILED;
+	} else {
+		if (cli_globals.json)
+			cli_json_print(cli_connection_json(conn));
+		else
+			puts(conn->device_path);
+		cl_connection_free(conn);
+	}
+	cl_volume_free(vol);
+	return ret;
+}
+
+static int volume_detach(const struct cli_action *self, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		CLI_OPT_HELP, CLI_OPT_JSON, { 0 }
+	};
+	struct cl_context *ctx;
+	bool force = false;
+	int c, ret, worst = 0;
+
+	while ((c = getopt_long(argc, argv, ":hf", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			force = true;
+			break;
+		case 'J':
+			cli_globals.json = true;
+			break;
+		default:
+			return cli_option_error(GROUP, self, c, argv);
+		}
+	}
+	ret = cli_check_args(GROUP, self, argc - optind, 1, -1);
+	if (!ret)
+		ret = cli_context(&ctx);
+	if (ret)
+		return ret;
+	for (int i = optind; i < argc; i++) {
+		struct cl_volume *vol = NULL;
+		struct cl_error err = { 0 };
+
+		ret = cli_find_volume(ctx, argv[i], &vol);
+		if (!ret && cl_volume_detach(ctx, vol, force, &err))
+			ret = cli_fail(&err, "cannot detach the volume");
+		cl_volume_free(vol);
+		if (ret > worst)
+			worst = ret;
+	}
+	return worst;
+}
+
+static int volume_reconcile(const struct cli_action *self, int argc,
+			    char **argv)
+{
+	return cli_reconcile_run(GROUP, self, argc, argv);
+}
+
 static const struct cli_action volume_actions[] = {
 	{ "create", "SIZE [OPTIONS]", "create a volume of SIZE GiB; prints its id",
 	  "  SIZE                     GiB, e.g. 10, 10G, 10GiB or 1T\n"
@@ -684,6 +788,19 @@ static const struct cli_action volume_actions[] = {
 	{ "disconnect", "VOLUME [CONNECTION]",
 	  "end a connection (all of the volume's without CONNECTION)", NULL,
 	  volume_disconnect },
+	{ "attach", "VOLUME [--mode rw|ro]",
+	  "attach a volume to this host; prints the device path",
+	  "  -m, --mode rw|ro   read-write (default) or a read-only device\n",
+	  volume_attach },
+	{ "detach", "VOLUME... [--force]",
+	  "remove a volume's device from this host and disconnect",
+	  "  -f, --force        also while the device is mounted or open (its\n"
+	  "                     users get I/O errors), and clean up a stale\n"
+	  "                     attachment whose device is gone\n",
+	  volume_detach },
+	{ "reconcile", "[--dry-run]",
+	  "clean up attachments whose device is gone (same as 'connection reconcile')",
+	  "  -n, --dry-run      only list them\n", volume_reconcile },
 };
 
 static int volume_run(int argc, char **argv)
@@ -695,6 +812,7 @@ static int volume_run(int argc, char **argv)
 }
 
 static const struct cli_command volume_command = {
-	"volume", "create, list, show, extend, clone, delete volumes", volume_run
+	"volume", "create, list, show, extend, clone, delete, attach volumes",
+	volume_run
 };
 CLI_COMMAND(volume_command);

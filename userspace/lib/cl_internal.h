@@ -143,4 +143,44 @@ int cl_create_from(struct cl_context *ctx, struct cl_backend *be,
 		   const struct cl_volume *src, const struct cl_snapshot *snap,
 		   struct cl_volume **out, struct cl_error *err);
 
+/* connector.c: the table of connector types (driver_volume_type) */
+struct cl_kernel;
+struct cl_dev_info;
+
+struct cl_attach_request {
+	const char *volume_id;
+	uint64_t size;			/* bytes */
+	bool read_only;
+	const struct cl_dict *data;	/* connection_info.data */
+};
+
+struct cl_connector_type {
+	const char *name;		/* driver_volume_type */
+	/* Make the device; @out receives its info. */
+	int (*connect_volume)(struct cl_kernel *k,
+			      const struct cl_attach_request *req,
+			      struct cl_dev_info *out, struct cl_error *err);
+};
+
+extern const struct cl_connector_type cl_connector_file;
+extern const struct cl_connector_type cl_connector_block;
+const struct cl_connector_type *cl_connector_find(const char *type);
+
+/* mountinfo.c: where @disk ("cbd0") or one of its partitions is mounted. */
+int cl_device_mount_point(const char *disk, char *mnt, size_t len);
+
+/* attach.c: attached devices of a volume, for extend and snapshots */
+int cl_attach_resize(struct cl_context *ctx, const struct cl_volume *vol,
+		     struct cl_error *err);
+/* Devices of a volume held suspended (filesystems frozen) for a snapshot. */
+struct cl_quiesce {
+	struct cl_kernel *k;
+	size_t count;
+	uint32_t index[16];
+};
+int cl_quiesce_volume(struct cl_context *ctx, const struct cl_volume *vol,
+		      struct cl_quiesce *q, struct cl_error *err);
+/* Resume what cl_quiesce_volume() suspended; safe on a zeroed struct. */
+void cl_quiesce_release(struct cl_context *ctx, struct cl_quiesce *q);
+
 #endif /* CINDERLIB_INTERNAL_H */

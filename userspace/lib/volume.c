@@ -303,6 +303,7 @@ int cl_volume_clone(struct cl_context *ctx, const struct cl_volume *src,
 {
 	struct cl_volume *cur;
 	struct cl_backend *be;
+	struct cl_quiesce q;
 	int ret, lock;
 
 	*out = NULL;
@@ -318,8 +319,13 @@ int cl_volume_clone(struct cl_context *ctx, const struct cl_volume *src,
 				   cl_status_name(cur->status));
 	if (!ret)
 		ret = cl_backend_for(ctx, cur->backend_name, &be, err);
+	/* An attached source is held still while it is copied. */
 	if (!ret)
+		ret = cl_quiesce_volume(ctx, cur, &q, err);
+	if (!ret) {
 		ret = cl_create_from(ctx, be, opts, cur, NULL, out, err);
+		cl_quiesce_release(ctx, &q);
+	}
 	cl_lock_release(lock);
 	cl_volume_free(cur);
 	return ret;
@@ -333,6 +339,7 @@ int cl_volume_create_snapshot(struct cl_context *ctx,
 	struct cl_model_update upd = { 0 };
 	struct cl_error derr = { 0 };
 	struct cl_snapshot *snap = NULL;
+	struct cl_quiesce q;
 	struct cl_volume *cur;
 	struct cl_backend *be;
 	int ret, lock;
@@ -371,7 +378,20 @@ int cl_volume_create_snapshot(struct cl_context *ctx,
 	ret = cl_store_save_snapshot(ctx, snap, err);
 	if (ret)
 		goto out;
+	/*
+	 * Attached here: hold the device's I/O (filesystem frozen when
+	 * mounted, in-flight I/O drained and flushed) while the driver
+	 * copies, and always let it go again.
+	 */
+	ret = cl_quiesce_volume(ctx, cur, &q, err);
+	if (ret) {
+		struct cl_error ignored;
+
+		ctx->store_ops->delete_snapshot(ctx->store, snap->id, &ignored);
+		goto out;
+	}
 	ret = be->ops->create_snapshot(be->priv, snap, cur, &upd, &derr);
+	cl_quiesce_release(ctx, &q);
 	cl_apply_update(&snap->provider_location, &snap->provider_id, &upd);
 	snap->status = ret ? CL_STATUS_ERROR : CL_STATUS_AVAILABLE;
 	if (ret) {
@@ -447,6 +467,9 @@ int cl_volume_extend(struct cl_context *ctx, struct cl_volume *vol,
 	if (!ret)
 		cl_log(ctx, CL_LOG_INFO, "volume %s: extended to %llu GiB",
 		       cur->id, (unsigned long long)new_size);
+	/* Attached here: the device grows live to the new size. */
+	if (!ret)
+		ret = cl_attach_resize(ctx, cur, err);
 out:
 	cl_lock_release(lock);
 	/* The caller sees what the store holds, error status included. */

@@ -602,6 +602,86 @@ CL_API int cl_connection_find(struct cl_context *ctx, const struct cl_filter *f,
 CL_API const char *cl_attach_mode_name(enum cl_attach_mode mode);
 
 /* ---------------------------------------------------------------------- */
+/* Local attach (the os-brick part): connections as cinderblk devices.     */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * This host's connector properties (os-brick's get_connector_properties):
+ * host (the context's host name), ip (the first non-loopback address, else
+ * 127.0.0.1), ips (every address, comma-separated), os_type, platform,
+ * multipath ("false") and do_local_attach ("true"). @out is cleared first.
+ */
+CL_API int cl_local_connector(struct cl_context *ctx, struct cl_dict *out,
+			      struct cl_error *err);
+/* True when connection_info of this type can be attached here ("file", "block"). */
+CL_API bool cl_connector_supported(const char *driver_volume_type);
+
+/*
+ * Attach @vol to this host: connect with cl_local_connector()'s properties,
+ * then turn the connection_info into a /dev/cbdN device through the
+ * cinderblk module (read-only for CL_ATTACH_RO). The connection, with its
+ * device_path, is saved, so that another process may detach it. On failure
+ * nothing is left: no device, no connection. -EBUSY when @vol is already
+ * attached here (also when that attachment is stale: reconcile first);
+ * -ENOENT with "cinderblk module not loaded" when the module is missing.
+ * @vol is updated (in-use).
+ */
+CL_API int cl_volume_attach(struct cl_context *ctx, struct cl_volume *vol,
+			    enum cl_attach_mode mode,
+			    struct cl_connection **out, struct cl_error *err);
+/*
+ * Attach an existing connection of this host (made by cl_volume_connect()
+ * with this host's name) as a device; -EEXIST when it already has one.
+ */
+CL_API int cl_connection_attach(struct cl_context *ctx,
+				struct cl_connection *conn,
+				struct cl_error *err);
+/*
+ * Remove the connection's device and disconnect (cinderlib's
+ * Connection.detach()). Without @force: -EBUSY while the device is open or
+ * mounted (the message names the mount point), or attached on another
+ * host. With @force the device goes away even while in use: its users get
+ * I/O errors. A recorded device that is already gone is just cleaned up.
+ * Detaching a connection that no longer exists is success.
+ */
+CL_API int cl_connection_detach(struct cl_context *ctx,
+				struct cl_connection *conn, bool force,
+				struct cl_error *err);
+/*
+ * Detach every local attachment (connection with a device path) of @vol;
+ * -ENOENT when it has none. @vol is updated.
+ */
+CL_API int cl_volume_detach(struct cl_context *ctx, struct cl_volume *vol,
+			    bool force, struct cl_error *err);
+
+/* What is behind a connection's device_path, checked live. */
+enum cl_device_state {
+	CL_DEVICE_NONE,		/* no device recorded (connected only) */
+	CL_DEVICE_PRESENT,	/* the device exists and carries the volume */
+	CL_DEVICE_MISSING,	/* recorded, but gone or another volume's: stale */
+	CL_DEVICE_REMOTE,	/* attached on another host: not checked */
+};
+
+/*
+ * Check the recorded device: it must exist and its sysfs volume_id must be
+ * the connection's volume.
+ */
+CL_API enum cl_device_state
+cl_connection_device_state(struct cl_context *ctx,
+			   const struct cl_connection *conn);
+/* "connected", "attached", "stale", "remote". */
+CL_API const char *cl_device_state_name(enum cl_device_state state);
+/*
+ * Clean up stale attachments of this host: every connection whose device
+ * is missing is disconnected (its record dropped). @stale (may be NULL)
+ * receives copies of those connections; with @dry_run nothing changes.
+ * Goes on after a failure and returns the first error.
+ */
+CL_API int cl_connection_reconcile(struct cl_context *ctx, bool dry_run,
+				   struct cl_connection_list *stale,
+				   struct cl_error *err);
+
+/* ---------------------------------------------------------------------- */
 /* Key/value store (cross-host coordination).                              */
 /* ---------------------------------------------------------------------- */
 

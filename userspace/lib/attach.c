@@ -1,0 +1,526 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Local attach: a connection of this host turned into a cinderblk device
+ * by the connector of its driver_volume_type (connect + kernel add), and
+ * back (kernel remove + disconnect). The device path is saved in the
+ * connection, so that any process can detach it later; a recorded device
+ * that is gone (reboot, manual removal) makes the attachment stale until
+ * it is reconciled. Extend and snapshot of an attached volume go through
+ * here too: live resize, and suspend (with freeze) around the snapshot.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cinderlib/kernel.h"
+#include "cl_internal.h"
+
+#define GIB (1ULL << 30)
+#define NODE_WAIT_MS 2000
+
+static const char *const device_state_names[] = {
+	[CL_DEVICE_NONE] = "connected",
+	[CL_DEVICE_PRESENT] = "attached",
+	[CL_DEVICE_MISSING] = "stale",
+	[CL_DEVICE_REMOTE] = "remote",
+};
+
+const char *cl_device_state_name(enum cl_device_state state)
+{
+	if ((unsigned int)state >= sizeof(device_state_names) /
+				   sizeof(device_state_names[0]))
+		return "unknown";
+	return device_state_names[state];
+}
+
+/* "/dev/cbdN" -> N and "cbdN"; -EINVAL when it is not such a path. */
+static int device_index(const char *path, uint32_t *index, char *disk,
+			size_t len)
+{
+	const char *base;
+	unsigned long v;
+	char *end;
+
+	if (!path)
+		return -EINVAL;
+	base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	if (strncmp(base, "cbd", 3) != 0 ||
+	    !isdigit((unsigned char)base[3]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(base + 3, &end, 10);
+	if (errno || *end || v > UINT32_MAX)
+		return -EINVAL;
+	*index = (uint32_t)v;
+	snprintf(disk, len, "%s", base);
+	return 0;
+}
+
+/* True when the kernel's /sys/block/@disk carries volume @volume_id. */
+static bool device_carries(const char *disk, const char *volume_id)
+{
+	char path[128], buf[64];
+	bool same = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/block/%s/cinderblk/volume_id", disk);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (fgets(buf, sizeof(buf), f)) {
+		buf[strcspn(buf, "\n")] = '\0';
+		same = strcasecmp(buf, volume_id) == 0;
+	}
+	fclose(f);
+	return same;
+}
+
+static bool on_this_host(struct cl_context *ctx,
+			 const struct cl_connection *conn)
+{
+	return !conn->attached_host || strcmp(conn->attached_host,
+					      ctx->host) == 0;
+}
+
+enum cl_device_state cl_connection_device_state(struct cl_context *ctx,
+						const struct cl_connection *conn)
+{
+	char disk[64];
+	uint32_t index;
+
+	if (!conn->device_path)
+		return CL_DEVICE_NONE;
+	if (!on_this_host(ctx, conn))
+		return CL_DEVICE_REMOTE;
+	if (device_index(conn->device_path, &index, disk, sizeof(disk)) ||
+	    !device_carries(disk, conn->volume_id))
+		return CL_DEVICE_MISSING;
+	return CL_DEVICE_PRESENT;
+}
+
+/* devtmpfs (or udev) makes the node: wait so that the path works. */
+static void wait_for_node(const char *path)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	struct stat st;
+
+	for (int waited = 0; waited < NODE_WAIT_MS; waited += 10) {
+		if (stat(path, &st) == 0 && S_ISBLK(st.st_mode))
+			return;
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* Kernel add for @conn through its connector and record the device. */
+static int attach_conn(struct cl_context *ctx, struct cl_kernel *k,
+		       struct cl_connection *conn, struct cl_error *err)
+{
+	const struct cl_connector_type *type;
+	struct cl_attach_request req = { 0 };
+	struct cl_dev_info info = { 0 };
+	struct cl_volume *vol = NULL;
+	char path[64];
+	int ret;
+
+	if (!on_this_host(ctx, conn))
+		return cl_error_set(err, -EINVAL,
+				    "connection %s is for host %s, this is %s",
+				    conn->id, conn->attached_host, ctx->host);
+	type = cl_connector_find(conn->driver_volume_type);
+	if (!type)
+		return cl_error_set(err, -EPROTONOSUPPORT,
+				    "connection %s: no local connector for connection type '%s' (supported: file, block)",
+				    conn->id, conn->driver_volume_type ?
+				    conn->driver_volume_type : "");
+	ret = cl_store_get_volume(ctx, conn->volume_id, &vol, err);
+	if (ret)
+		return ret;
+	req.volume_id = vol->id;
+	req.size = vol->size * GIB;
+	req.read_only = conn->attach_mode == CL_ATTACH_RO;
+	req.data = &conn->connection_data;
+	ret = type->connect_volume(k, &req, &info, err);
+	cl_volume_free(vol);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "/dev/%s", info.disk_name);
+	wait_for_node(path);
+	ret = cl_connection_set_device(ctx, conn, path, err);
+	if (ret) {
+		struct cl_error ignored;
+
+		cl_kernel_dev_remove(k, info.index, true, &ignored);
+		return ret;
+	}
+	cl_log(ctx, CL_LOG_INFO, "volume %s: attached at %s (%s)",
+	       conn->volume_id, path, cl_attach_mode_name(conn->attach_mode));
+	return 0;
+}
+
+int cl_connection_attach(struct cl_context *ctx, struct cl_connection *conn,
+			 struct cl_error *err)
+{
+	struct cl_kernel *k;
+	int ret;
+
+	if (cl_connection_device_state(ctx, conn) == CL_DEVICE_PRESENT)
+		return cl_error_set(err, -EEXIST,
+				    "connection %s is already attached at %s",
+				    conn->id, conn->device_path);
+	ret = cl_kernel_open(&k, err);
+	if (ret)
+		return ret;
+	ret = attach_conn(ctx, k, conn, err);
+	cl_kernel_close(k);
+	return ret;
+}
+
+/* -EBUSY when @vol already has a device recorded on this host. */
+static int check_not_attached(struct cl_context *ctx,
+			      const struct cl_volume *vol,
+			      struct cl_error *err)
+{
+	struct cl_connection_list conns = { 0 };
+	int ret = cl_volume_connections(ctx, vol, &conns, err);
+
+	for (size_t i = 0; !ret && i < conns.count; i++) {
+		const struct cl_connection *c = conns.items[i];
+
+		switch (cl_connection_device_state(ctx, c)) {
+		case CL_DEVICE_PRESENT:
+			ret = cl_error_set(err, -EBUSY,
+					   "volume %s is already attached at %s",
+					   vol->id, c->device_path);
+			break;
+		case CL_DEVICE_MISSING:
+			ret = cl_error_set(err, -EBUSY,
+					   "volume %s is recorded as attached at %s, but that device is gone: reconcile or detach with force first",
+					   vol->id, c->device_path);
+			break;
+		default:
+			break;
+		}
+	}
+	cl_connection_list_free(&conns);
+	return ret;
+}
+
+int cl_volume_attach(struct cl_context *ctx, struct cl_volume *vol,
+		     enum cl_attach_mode mode, struct cl_connection **out,
+		     struct cl_error *err)
+{
+	struct cl_dict connector = { 0 };
+	struct cl_connection *conn = NULL;
+	struct cl_kernel *k = NULL;
+	int ret;
+
+	*out = NULL;
+	ret = check_not_attached(ctx, vol, err);
+	/* No module: say so before anything is exported. */
+	if (!ret)
+		ret = cl_kernel_open(&k, err);
+	if (!ret)
+		ret = cl_local_connector(ctx, &connector, err);
+	if (!ret)
+		ret = cl_volume_connect(ctx, vol, &connector, mode, &conn, err);
+	if (ret)
+		goto out;
+	ret = attach_conn(ctx, k, conn, err);
+	if (ret) {
+		struct cl_error ignored;
+
+		/* Undo the connection: the volume is as it was. */
+		cl_connection_disconnect(ctx, conn, &ignored);
+		cl_connection_free(conn);
+		conn = NULL;
+		cl_volume_refresh(ctx, vol, &ignored);
+		goto out;
+	}
+	cl_volume_refresh(ctx, vol, NULL);
+	*out = conn;
+out:
+	cl_kernel_close(k);
+	cl_dict_clear(&connector);
+	return ret;
+}
+
+/* The kernel's refusal of a non-forced remove, said plainly. */
+static int busy_error(const struct cl_connection *conn, const char *disk,
+		      struct cl_error *err)
+{
+	char mnt[4096];
+
+	if (cl_device_mount_point(disk, mnt, sizeof(mnt)) == 0)
+		return cl_error_set(err, -EBUSY,
+				    "volume %s: %s is mounted on %s: unmount it first (or detach with force)",
+				    conn->volume_id, conn->device_path, mnt);
+	return cl_error_set(err, -EBUSY,
+			    "volume %s: %s is open (in use by a program): close it first (or detach with force)",
+			    conn->volume_id, conn->device_path);
+}
+
+/* Remove the recorded device of @conn (state PRESENT). */
+static int remove_device(struct cl_connection *conn, bool force,
+			 struct cl_error *err)
+{
+	struct cl_error kerr = { 0 };
+	struct cl_kernel *k;
+	uint32_t index;
+	char disk[64];
+	int ret;
+
+	ret = device_index(conn->device_path, &index, disk, sizeof(disk));
+	if (ret)
+		return cl_error_set(err, ret, "bad device path %s",
+				    conn->device_path);
+	ret = cl_kernel_open(&k, err);
+	if (ret)
+		return ret;
+	ret = cl_kernel_dev_remove(k, index, force, &kerr);
+	cl_kernel_close(k);
+	if (ret == -EBUSY)
+		return busy_error(conn, disk, err);
+	if (ret == -ENODEV)	/* gone meanwhile */
+		return 0;
+	if (ret)
+		return cl_error_set(err, ret, "volume %s: cannot remove %s: %s",
+				    conn->volume_id, conn->device_path,
+				    kerr.msg);
+	return 0;
+}
+
+int cl_connection_detach(struct cl_context *ctx, struct cl_connection *conn,
+			 bool force, struct cl_error *err)
+{
+	struct cl_connection *cur = NULL;
+	int ret;
+
+	/* Another process may have changed it: act on what is stored. */
+	ret = cl_store_get_connection(ctx, conn->id, &cur, err);
+	if (ret == -ENOENT) {
+		cl_error_clear(err);
+		conn->status = CL_ATTACH_DETACHED;
+		return 0;
+	}
+	if (ret)
+		return ret;
+	switch (cl_connection_device_state(ctx, cur)) {
+	case CL_DEVICE_REMOTE:
+		if (!force) {
+			ret = cl_error_set(err, -EBUSY,
+					   "connection %s is attached on host %s, not here: detach it there (or with force)",
+					   cur->id, cur->attached_host);
+			goto out;
+		}
+		break;
+	case CL_DEVICE_PRESENT:
+		ret = remove_device(cur, force, err);
+		if (ret)
+			goto out;
+		cl_log(ctx, CL_LOG_INFO, "volume %s: %s removed%s",
+		       cur->volume_id, cur->device_path,
+		       force ? " (forced)" : "");
+		break;
+	case CL_DEVICE_MISSING:
+		cl_log(ctx, CL_LOG_WARNING,
+		       "volume %s: recorded device %s is gone: cleaning up",
+		       cur->volume_id, cur->device_path);
+		break;
+	case CL_DEVICE_NONE:
+		break;
+	}
+	/* No device any more, even if the disconnect below fails. */
+	if (cur->device_path)
+		ret = cl_connection_set_device(ctx, cur, NULL, err);
+	if (!ret)
+		ret = cl_connection_disconnect(ctx, cur, err);
+out:
+	{
+		struct cl_connection old = *conn;
+
+		*conn = *cur;
+		*cur = old;
+		cl_connection_free(cur);
+	}
+	return ret;
+}
+
+int cl_volume_detach(struct cl_context *ctx, struct cl_volume *vol, bool force,
+		     struct cl_error *err)
+{
+	struct cl_connection_list conns = { 0 };
+	size_t attached = 0;
+	int ret;
+
+	ret = cl_volume_connections(ctx, vol, &conns, err);
+	for (size_t i = 0; !ret && i < conns.count; i++) {
+		if (!conns.items[i]->device_path)
+			continue;
+		attached++;
+		ret = cl_connection_detach(ctx, conns.items[i], force, err);
+	}
+	if (!ret && !attached)
+		ret = cl_error_set(err, -ENOENT, "volume %s is not attached",
+				   vol->id);
+	cl_connection_list_free(&conns);
+	if (ret != -ENOENT || attached) {
+		struct cl_error ignored;
+
+		cl_volume_refresh(ctx, vol, &ignored);
+	}
+	return ret;
+}
+
+int cl_connection_reconcile(struct cl_context *ctx, bool dry_run,
+			    struct cl_connection_list *stale,
+			    struct cl_error *err)
+{
+	struct cl_connection_list all = { 0 };
+	struct cl_error one = { 0 };
+	int ret, first = 0;
+
+	if (stale)
+		*stale = (struct cl_connection_list){ 0 };
+	ret = cl_connection_find(ctx, NULL, &all, err);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < all.count; i++) {
+		struct cl_connection *c = all.items[i];
+
+		if (cl_connection_device_state(ctx, c) != CL_DEVICE_MISSING)
+			continue;
+		if (stale) {
+			struct cl_connection *copy = cl_connection_dup(c);
+
+			if (!copy || cl_connection_list_append(stale, copy)) {
+				cl_connection_free(copy);
+				ret = cl_error_set(err, -ENOMEM, "out of memory");
+				break;
+			}
+		}
+		if (dry_run)
+			continue;
+		ret = cl_connection_detach(ctx, c, true, &one);
+		if (ret && !first) {
+			first = ret;
+			if (err)
+				*err = one;
+		}
+	}
+	cl_connection_list_free(&all);
+	if (ret == -ENOMEM)
+		return ret;
+	return first;
+}
+
+/* Indexes of the devices of @vol present on this host. */
+static int local_devices(struct cl_context *ctx, const struct cl_volume *vol,
+			 uint32_t *index, size_t max, size_t *count,
+			 struct cl_error *err)
+{
+	struct cl_connection_list conns = { 0 };
+	struct cl_filter f = { .volume_id = vol->id };
+	char disk[64];
+	int ret;
+
+	*count = 0;
+	ret = ctx->store_ops->get_connections(ctx->store, &f, &conns, err);
+	for (size_t i = 0; !ret && i < conns.count; i++) {
+		const struct cl_connection *c = conns.items[i];
+
+		if (cl_connection_device_state(ctx, c) != CL_DEVICE_PRESENT ||
+		    *count >= max)
+			continue;
+		device_index(c->device_path, &index[*count], disk,
+			     sizeof(disk));
+		(*count)++;
+	}
+	cl_connection_list_free(&conns);
+	return ret;
+}
+
+int cl_attach_resize(struct cl_context *ctx, const struct cl_volume *vol,
+		     struct cl_error *err)
+{
+	struct cl_kernel *k;
+	uint32_t index[16];
+	size_t n;
+	int ret;
+
+	ret = local_devices(ctx, vol, index, 16, &n, err);
+	if (ret || !n)
+		return ret;
+	ret = cl_kernel_open(&k, err);
+	for (size_t i = 0; !ret && i < n; i++) {
+		struct cl_error kerr = { 0 };
+
+		ret = cl_kernel_dev_resize(k, index[i], vol->size * GIB, &kerr);
+		if (ret)
+			ret = cl_error_set(err, ret,
+					   "volume %s is extended to %llu GiB, but its device /dev/cbd%u was not resized: %s",
+					   vol->id,
+					   (unsigned long long)vol->size,
+					   index[i], kerr.msg);
+		else
+			cl_log(ctx, CL_LOG_INFO,
+			       "volume %s: /dev/cbd%u resized to %llu GiB",
+			       vol->id, index[i],
+			       (unsigned long long)vol->size);
+	}
+	cl_kernel_close(k);
+	return ret;
+}
+
+int cl_quiesce_volume(struct cl_context *ctx, const struct cl_volume *vol,
+		      struct cl_quiesce *q, struct cl_error *err)
+{
+	uint32_t index[16];
+	size_t n;
+	int ret;
+
+	*q = (struct cl_quiesce){ 0 };
+	ret = local_devices(ctx, vol, index, 16, &n, err);
+	if (ret || !n)
+		return ret;
+	ret = cl_kernel_open(&q->k, err);
+	for (size_t i = 0; !ret && i < n; i++) {
+		struct cl_error kerr = { 0 };
+		char disk[32], mnt[4096];
+		bool mounted;
+
+		snprintf(disk, sizeof(disk), "cbd%u", index[i]);
+		/* A mounted filesystem is frozen: clean in the snapshot. */
+		mounted = cl_device_mount_point(disk, mnt, sizeof(mnt)) == 0;
+		ret = cl_kernel_dev_suspend(q->k, index[i], mounted, &kerr);
+		if (ret) {
+			ret = cl_error_set(err, ret,
+					   "volume %s: cannot suspend /dev/%s for a consistent snapshot: %s",
+					   vol->id, disk, kerr.msg);
+			break;
+		}
+		q->index[q->count++] = index[i];
+	}
+	if (ret)
+		cl_quiesce_release(ctx, q);
+	return ret;
+}
+
+void cl_quiesce_release(struct cl_context *ctx, struct cl_quiesce *q)
+{
+	for (size_t i = 0; i < q->count; i++) {
+		struct cl_error kerr = { 0 };
+
+		if (cl_kernel_dev_resume(q->k, q->index[i], &kerr))
+			cl_log(ctx, CL_LOG_ERROR,
+			       "cannot resume /dev/cbd%u: %s", q->index[i],
+			       kerr.msg);
+	}
+	cl_kernel_close(q->k);
+	*q = (struct cl_quiesce){ 0 };
+}
