@@ -15,6 +15,7 @@
 #include <linux/file.h>
 #include <linux/highmem.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/stat.h>
 #include <linux/uio.h>
@@ -130,6 +131,8 @@ static blk_status_t cbd_file_rw_direct(struct cbd_file_backing *fb,
 	fc->iocb.ki_complete = cbd_file_aio_complete;
 	fc->iocb.ki_flags = IOCB_DIRECT;
 	fc->iocb.ki_ioprio = req_get_ioprio(rq);
+	if (write)
+		fc->iocb.ki_flags |= IOCB_WRITE;
 	if (write && (rq->cmd_flags & REQ_FUA))
 		fc->iocb.ki_flags |= IOCB_DSYNC;
 
@@ -160,6 +163,7 @@ static blk_status_t cbd_file_rw_buffered(struct cbd_file_backing *fb,
 	kiocb.ki_flags = 0;	/* not the fd's O_DIRECT or O_APPEND */
 	kiocb.ki_pos = pos;
 	if (write) {
+		kiocb.ki_flags |= IOCB_WRITE;
 		if (rq->cmd_flags & REQ_FUA)
 			kiocb.ki_flags |= IOCB_DSYNC;
 		file_start_write(file);
@@ -269,12 +273,35 @@ static void cbd_file_work(struct work_struct *work)
 	cbd_end_request(rq, sts);
 }
 
+/* Reads and writes that could not be started in the submitter's context. */
+static void cbd_file_rw_work(struct work_struct *work)
+{
+	struct cbd_file_cmd *fc = container_of(work, struct cbd_file_cmd, work);
+	struct request *rq = cbd_priv_to_rq(fc);
+	unsigned int noio = memalloc_noio_save();
+	blk_status_t sts;
+
+	sts = cbd_file_rw(fc->fb, fc, rq);
+	memalloc_noio_restore(noio);
+	if (sts)
+		cbd_end_request(rq, sts);
+}
+
+/*
+ * The submitter is inside a file system transaction (a writeback of a file
+ * system on our disk holds a journal handle) or reclaims memory: the
+ * backing file system must not run under that state, a worker does it.
+ */
+static bool cbd_file_must_punt(void)
+{
+	return current->journal_info || (current->flags & PF_MEMALLOC);
+}
+
 static blk_status_t cbd_file_queue_rq(struct cbd_backing *b,
 				      struct request *rq)
 {
 	struct cbd_file_backing *fb = to_fb(b);
 	struct cbd_file_cmd *fc = cbd_cmd_priv(blk_mq_rq_to_pdu(rq));
-
 	struct bio_list *bio_list;
 	struct blk_plug *plug;
 	blk_status_t sts;
@@ -282,6 +309,12 @@ static blk_status_t cbd_file_queue_rq(struct cbd_backing *b,
 	switch (req_op(rq)) {
 	case REQ_OP_READ:
 	case REQ_OP_WRITE:
+		if (unlikely(cbd_file_must_punt())) {
+			fc->fb = fb;
+			INIT_WORK(&fc->work, cbd_file_rw_work);
+			queue_work(cbd_wq, &fc->work);
+			return BLK_STS_OK;
+		}
 		/*
 		 * queue_rq runs in the submitter's context: inside submit_bio()
 		 * of our disk, or while its plug is being flushed. The backing
