@@ -27,7 +27,7 @@
 
 FIXTURE(att) {
 	char dir[PATH_MAX];
-	char voldir[PATH_MAX + 16];
+	char voldir[PATH_MAX + 32];
 	struct cl_context *ctx;
 	struct cl_backend *be;
 	struct cl_error err;
@@ -37,7 +37,7 @@ FIXTURE_SETUP(att)
 {
 	struct cl_setup_options o = { 0 };
 	struct cl_dict opts = { 0 };
-	char store[PATH_MAX + 16];
+	char store[PATH_MAX + 32];
 	const char *scratch = cbd_scratch_dir();
 
 	ASSERT_NE(NULL, scratch);
