@@ -224,7 +224,7 @@ TEST_F(att, create_volume)
 TEST_F(att, create_delete_volume)
 {
 	struct cl_volume *vol = create(self, 1), *found = NULL;
-	char path[PATH_MAX + 64];
+	char path[PATH_MAX + 128];
 
 	ASSERT_NE(NULL, vol);
 	snprintf(path, sizeof(path), "%s/volume-%s", self->voldir, vol->id);
@@ -392,7 +392,7 @@ TEST_F(att, disk_io)
 TEST_F(att, extend_volume)
 {
 	struct cl_volume *vol = create(self, 1);
-	char path[PATH_MAX + 64];
+	char path[PATH_MAX + 128];
 	struct stat st;
 
 	ASSERT_NE(NULL, vol);
@@ -553,7 +553,7 @@ TEST_F(att, failed_attach_is_undone)
 {
 	struct cl_volume *vol = create(self, 1);
 	struct cl_connection *conn = NULL;
-	char path[PATH_MAX + 64];
+	char path[PATH_MAX + 128];
 	int before = cbd_sysfs_block_count();
 
 	ASSERT_NE(NULL, vol);
