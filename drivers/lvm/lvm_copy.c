@@ -2,11 +2,14 @@
 /*
  * Block device copies and zeroing for thick volumes: O_DIRECT (no page
  * cache pollution, no stale cached data between LVs that reuse extents),
- * one aligned buffer, and all-zero source blocks written as BLKZEROOUT so
- * that devices with write-zeroes offload do the work.
+ * one aligned buffer. Runs of all-zero source blocks are not written: the
+ * destination range is zeroed by the device (write-zeroes that may unmap,
+ * so thin or sparse storage under the VG stays sparse), falling back to
+ * BLKZEROOUT, which the kernel turns into plain zero writes when it must.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,12 +95,27 @@ static int zero_range(int fd, uint64_t off, uint64_t len, const char *zeros,
 	return 0;
 }
 
+/* Zero the pending run of zero blocks; @zeros for the last fallback. */
+static int flush_zeros(int fd, uint64_t *off, uint64_t *len,
+		       const char *zeros, size_t zlen)
+{
+	int ret = 0;
+
+	if (!*len)
+		return 0;
+	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      (off_t)*off, (off_t)*len) < 0)
+		ret = zero_range(fd, *off, *len, zeros, zlen);
+	*len = 0;
+	return ret;
+}
+
 int lvm_copy_device(const char *src, const char *dst, uint64_t len,
 		    size_t block_size, struct cl_error *err)
 {
+	uint64_t off = 0, zero_off = 0, zero_len = 0;
 	int in, out, ret = 0;
-	uint64_t off = 0;
-	char *buf;
+	char *buf, *zeros = NULL;
 
 	block_size = (block_size + ALIGN - 1) / ALIGN * ALIGN;
 	if (!block_size)
@@ -114,6 +132,12 @@ int lvm_copy_device(const char *src, const char *dst, uint64_t len,
 		ret = cl_error_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
+	if (posix_memalign((void **)&zeros, ALIGN, block_size)) {
+		free(buf);
+		ret = cl_error_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	memset(zeros, 0, block_size);
 	while (off < len) {
 		size_t want = len - off < block_size ? (size_t)(len - off) :
 			      block_size;
@@ -133,14 +157,15 @@ int lvm_copy_device(const char *src, const char *dst, uint64_t len,
 			break;
 		}
 		if (all_zero(buf, (size_t)n) && n % 512 == 0) {
-			uint64_t range[2] = { off, (uint64_t)n };
-
-			if (ioctl(out, BLKZEROOUT, range) == 0) {
-				off += (uint64_t)n;
-				continue;
-			}
+			if (!zero_len)
+				zero_off = off;
+			zero_len += (uint64_t)n;
+			off += (uint64_t)n;
+			continue;
 		}
-		ret = write_all(out, buf, (size_t)n, off);
+		ret = flush_zeros(out, &zero_off, &zero_len, zeros, block_size);
+		if (!ret)
+			ret = write_all(out, buf, (size_t)n, off);
 		if (ret) {
 			errno = -ret;
 			ret = sys_error(err, "cannot write", dst);
@@ -148,8 +173,16 @@ int lvm_copy_device(const char *src, const char *dst, uint64_t len,
 		}
 		off += (uint64_t)n;
 	}
+	if (!ret) {
+		ret = flush_zeros(out, &zero_off, &zero_len, zeros, block_size);
+		if (ret) {
+			errno = -ret;
+			ret = sys_error(err, "cannot zero", dst);
+		}
+	}
 	if (!ret && fsync(out) < 0)
 		ret = sys_error(err, "cannot sync", dst);
+	free(zeros);
 	free(buf);
 out:
 	close(in);
