@@ -469,7 +469,7 @@ int cbd_file_backing_create(const struct cbd_backing_params *bp,
 
 	if (S_ISBLK(inode->i_mode)) {
 		bdev = cbd_file_bdev(file);
-		if (bdev->bd_disk->fops == &cbd_fops) {
+		if (cbd_is_cbd_disk(bdev->bd_disk)) {
 			NL_SET_ERR_MSG(extack, "backing is a cinderblk device");
 			ret = -EINVAL;
 			goto err_free;

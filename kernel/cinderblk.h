@@ -11,6 +11,7 @@
 #include <linux/percpu.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/cinderblk.h>
 
@@ -22,11 +23,13 @@
 #define CBD_MAX_HW_QUEUES	64U
 #define CBD_MAX_IO_TIMEOUT_MS	(3600U * 1000U)
 #define CBD_MAX_HW_SECTORS	1024U	/* 512 KiB per request */
+#define CBD_MAX_EXTENTS		65536U	/* ceiling of max_extents */
 
 /* Module parameters (main.c). */
 extern unsigned int cbd_max_devices;
 extern unsigned int cbd_queue_depth;
 extern unsigned int cbd_io_timeout_ms;
+extern unsigned int cbd_max_extents;
 
 /* Work items of the data path: flush, discard, write zeroes (main.c). */
 extern struct workqueue_struct *cbd_wq;
@@ -34,15 +37,27 @@ extern struct workqueue_struct *cbd_wq;
 struct cbd_device;
 struct cbd_backing;
 
+/* One extent of a remap table as userspace gives it, in bytes. */
+struct cbd_extent {
+	u64 start;		/* in the cbd device */
+	u64 length;
+	u64 lower_offset;	/* in the lower block device */
+};
+
 /* What userspace asks for a backing (add, reconfigure). */
 struct cbd_backing_params {
 	u32 type;		/* enum cinderblk_backing_type */
 	int fd;
+	/* remap: the table (any order), NULL: [0, size) at lower offset 0 */
+	const struct cbd_extent *extents;
+	u32 nr_extents;
 };
 
 /*
  * A backing: where the I/O of a device goes. Each kind lives in its own file
- * (backing_file.c, ...) and provides these operations.
+ * (backing_file.c, backing_remap.c, ...) and provides these operations.
+ * A backing has either queue_rq (the disk is blk-mq: requests) or
+ * submit_bio (the disk is bio-based: bios, remapped and passed on).
  */
 struct cbd_backing_ops {
 	const char *name;
@@ -55,6 +70,13 @@ struct cbd_backing_ops {
 	 * (the core ends the request then).
 	 */
 	blk_status_t (*queue_rq)(struct cbd_backing *b, struct request *rq);
+	/*
+	 * Take one bio of a bio-based disk (submitter's context, must not
+	 * sleep for long). Each piece sent down is bracketed by
+	 * cbd_bio_start() and cbd_bio_done(); the backing ends @bio.
+	 */
+	void (*submit_bio)(struct cbd_backing *b, struct cbd_device *cbd,
+			   struct bio *bio);
 	/* Make written data durable (suspend). */
 	int (*flush)(struct cbd_backing *b);
 	/* Describe the backing for sysfs ("backing"); no sleeping. */
@@ -75,6 +97,17 @@ struct cbd_backing {
 	unsigned int dio_mem_align;	/* direct I/O alignment of memory */
 	unsigned int dio_offset_align;	/* ... and of offsets and lengths */
 	u64 max_size;			/* 0: can grow (a file) */
+	/* The device's size is the backing's (max_size): remap tables. */
+	bool fixed_size;
+	/* Limits taken from below; 0 (false) for the core's defaults. */
+	bool stacked;
+	bool write_cache;		/* stacked: the lower device caches */
+	bool fua;			/* stacked: ... and does FUA */
+	unsigned int lower_block_size;	/* stacked: smallest block below */
+	unsigned int max_hw_sectors;
+	unsigned int dma_alignment;	/* a mask */
+	unsigned int max_discard_sectors;
+	unsigned int max_write_zeroes_sectors;
 };
 
 /* Per-request data: the core's part, then the backing's (cmd_size). */
@@ -127,6 +160,11 @@ struct cbd_device {
 	bool fs_frozen;
 	unsigned int freeze_memflags;
 	atomic_t timeouts;
+
+	/* Bio-based disk (no tag set): in-flight bios are waited for here. */
+	bool bio_based;
+	bool draining;
+	wait_queue_head_t drain_wq;
 
 	struct cbd_stats __percpu *stats;
 	struct blk_mq_tag_set tag_set;
@@ -187,6 +225,16 @@ extern const struct block_device_operations cbd_fops;
 
 /* Data path helpers of the core (device.c). */
 void cbd_end_request(struct request *rq, blk_status_t status);
+bool cbd_is_cbd_disk(struct gendisk *disk);
+
+/* One piece of a bio goes down (bio-based disks); stats and draining. */
+static inline void cbd_bio_start(struct cbd_device *cbd)
+{
+	this_cpu_inc(cbd->stats->inflight);
+}
+
+void cbd_bio_done(struct cbd_device *cbd, enum req_op op, unsigned int bytes,
+		  blk_status_t status);
 
 /* sysfs.c */
 extern const struct attribute_group *cbd_disk_groups[];
@@ -195,6 +243,12 @@ extern const struct attribute_group *cbd_disk_groups[];
 int cbd_file_backing_create(const struct cbd_backing_params *bp,
 			    bool read_only, struct cbd_backing **out,
 			    struct netlink_ext_ack *extack);
+
+/* backing_remap.c */
+int cbd_remap_backing_create(const struct cbd_backing_params *bp,
+			     bool read_only, u32 logical_block_size, u64 size,
+			     struct cbd_backing **out,
+			     struct netlink_ext_ack *extack);
 
 /* genl.c */
 int cbd_genl_init(void);

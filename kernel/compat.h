@@ -28,6 +28,7 @@ struct cbd_limits {
 	unsigned int max_write_zeroes_sectors;	/* 0: no write zeroes */
 	bool write_cache;
 	bool fua;
+	bool rotational;
 };
 
 /*
@@ -134,11 +135,14 @@ static inline void cbd_fill_queue_limits(struct queue_limits *lim,
 	lim->discard_granularity = l->discard_granularity;
 	lim->max_write_zeroes_sectors = l->max_write_zeroes_sectors;
 #if CBD_KERNEL_AT_LEAST(6, 11)
-	lim->features &= ~(BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA);
+	lim->features &= ~(BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA |
+			   BLK_FEAT_ROTATIONAL);
 	if (l->write_cache)
 		lim->features |= BLK_FEAT_WRITE_CACHE;
 	if (l->fua)
 		lim->features |= BLK_FEAT_FUA;
+	if (l->rotational)
+		lim->features |= BLK_FEAT_ROTATIONAL;
 #endif
 }
 #else
@@ -152,7 +156,10 @@ static inline void cbd_set_queue_limits(struct request_queue *q,
 	blk_queue_max_discard_sectors(q, l->max_discard_sectors);
 	q->limits.discard_granularity = l->discard_granularity;
 	blk_queue_max_write_zeroes_sectors(q, l->max_write_zeroes_sectors);
-	blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
+	if (l->rotational)
+		blk_queue_flag_clear(QUEUE_FLAG_NONROT, q);
+	else
+		blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
 }
 #endif
 
@@ -189,6 +196,28 @@ static inline struct gendisk *cbd_alloc_disk(struct blk_mq_tag_set *set,
 	return disk;
 }
 
+/* Allocate a bio-based disk (->submit_bio) with its limits. */
+static inline struct gendisk *cbd_alloc_bio_disk(const struct cbd_limits *l)
+{
+	struct gendisk *disk;
+
+#if CBD_KERNEL_AT_LEAST(6, 9)
+	struct queue_limits lim = { };
+
+	cbd_fill_queue_limits(&lim, l);
+	disk = blk_alloc_disk(&lim, NUMA_NO_NODE);
+	if (IS_ERR(disk))
+		return disk;
+#else
+	disk = blk_alloc_disk(NUMA_NO_NODE);
+	if (!disk)
+		return ERR_PTR(-ENOMEM);
+	cbd_set_queue_limits(disk->queue, l);
+#endif
+	cbd_set_write_cache(disk->queue, l);
+	return disk;
+}
+
 /* Change the limits of a live disk; the caller has frozen its queue. */
 static inline int cbd_update_limits(struct gendisk *disk,
 				    const struct cbd_limits *l)
@@ -206,6 +235,121 @@ static inline int cbd_update_limits(struct gendisk *disk,
 #endif
 	cbd_set_write_cache(disk->queue, l);
 	return 0;
+}
+
+/* Does the queue of @bdev have a volatile write cache / FUA? */
+static inline bool cbd_bdev_write_cache(struct block_device *bdev)
+{
+#if CBD_KERNEL_AT_LEAST(6, 11)
+	return bdev_get_queue(bdev)->limits.features & BLK_FEAT_WRITE_CACHE;
+#else
+	return test_bit(QUEUE_FLAG_WC, &bdev_get_queue(bdev)->queue_flags);
+#endif
+}
+
+static inline bool cbd_bdev_fua(struct block_device *bdev)
+{
+#if CBD_KERNEL_AT_LEAST(6, 11)
+	return bdev_get_queue(bdev)->limits.features & BLK_FEAT_FUA;
+#else
+	return test_bit(QUEUE_FLAG_FUA, &bdev_get_queue(bdev)->queue_flags);
+#endif
+}
+
+/* I/O statistics of a bio-based disk: the sectors moved to the end in 6.3. */
+static inline unsigned long cbd_start_io_acct(struct block_device *bdev,
+					      unsigned int sectors,
+					      enum req_op op)
+{
+#if CBD_KERNEL_AT_LEAST(6, 3)
+	return bdev_start_io_acct(bdev, op, jiffies);
+#else
+	return bdev_start_io_acct(bdev, sectors, op, jiffies);
+#endif
+}
+
+static inline void cbd_end_io_acct(struct block_device *bdev, enum req_op op,
+				   unsigned int sectors, unsigned long start)
+{
+#if CBD_KERNEL_AT_LEAST(6, 3)
+	bdev_end_io_acct(bdev, op, sectors, start);
+#else
+	bdev_end_io_acct(bdev, op, start);
+#endif
+}
+
+/*
+ * A block device held open exclusively by the module (remap's lower
+ * device), opened by number from a descriptor userspace handed in: the
+ * API went from blkdev_get_by_dev() to handles (6.7) to files (6.9).
+ */
+struct cbd_bdev_hold {
+	struct block_device *bdev;
+#if CBD_KERNEL_AT_LEAST(6, 9)
+	struct file *file;
+#elif CBD_KERNEL_AT_LEAST(6, 7)
+	struct bdev_handle *handle;
+#elif CBD_KERNEL_AT_LEAST(6, 5)
+	void *holder;
+#else
+	fmode_t mode;
+#endif
+};
+
+static inline int cbd_bdev_hold_open(struct cbd_bdev_hold *h, dev_t dev,
+				     bool write, void *holder)
+{
+#if CBD_KERNEL_AT_LEAST(6, 5)
+	blk_mode_t mode = BLK_OPEN_READ | (write ? BLK_OPEN_WRITE : 0);
+#endif
+#if CBD_KERNEL_AT_LEAST(6, 9)
+	struct file *file = bdev_file_open_by_dev(dev, mode, holder, NULL);
+
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	h->file = file;
+	h->bdev = file_bdev(file);
+#elif CBD_KERNEL_AT_LEAST(6, 7)
+	struct bdev_handle *handle = bdev_open_by_dev(dev, mode, holder, NULL);
+
+	if (IS_ERR(handle))
+		return PTR_ERR(handle);
+	h->handle = handle;
+	h->bdev = handle->bdev;
+#elif CBD_KERNEL_AT_LEAST(6, 5)
+	struct block_device *bdev = blkdev_get_by_dev(dev, mode, holder, NULL);
+
+	if (IS_ERR(bdev))
+		return PTR_ERR(bdev);
+	h->holder = holder;
+	h->bdev = bdev;
+#else
+	fmode_t mode = FMODE_READ | FMODE_EXCL | (write ? FMODE_WRITE : 0);
+	struct block_device *bdev = blkdev_get_by_dev(dev, mode, holder);
+
+	if (IS_ERR(bdev))
+		return PTR_ERR(bdev);
+	h->mode = mode;
+	h->bdev = bdev;
+#endif
+	return 0;
+}
+
+/* Give the device back; the exclusive claim ends before this returns. */
+static inline void cbd_bdev_hold_close(struct cbd_bdev_hold *h)
+{
+#if CBD_KERNEL_AT_LEAST(6, 10)
+	bdev_fput(h->file);
+#elif CBD_KERNEL_AT_LEAST(6, 9)
+	fput(h->file);
+#elif CBD_KERNEL_AT_LEAST(6, 7)
+	bdev_release(h->handle);
+#elif CBD_KERNEL_AT_LEAST(6, 5)
+	blkdev_put(h->bdev, h->holder);
+#else
+	blkdev_put(h->bdev, h->mode);
+#endif
+	h->bdev = NULL;
 }
 
 #endif /* _CINDERBLK_COMPAT_H */

@@ -8,6 +8,7 @@
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -27,14 +28,69 @@ static u32 cbd_ioc_ctl_flags(unsigned int cmd)
 	}
 }
 
+/* The remap fields of the reserved space: add and reconfigure only. */
+static bool cbd_ioc_takes_extents(unsigned int cmd,
+				  const struct cinderblk_ioc_dev *d)
+{
+	return (cmd == CINDERBLK_IOC_DEV_ADD ||
+		cmd == CINDERBLK_IOC_DEV_RECONFIGURE) &&
+	       d->backing_type == CINDERBLK_BACKING_REMAP;
+}
+
 static int cbd_ioc_check(unsigned int cmd, const struct cinderblk_ioc_dev *d)
 {
+	size_t remap_fields = offsetofend(struct cinderblk_ioc_dev, __pad2) -
+			      offsetof(struct cinderblk_ioc_dev, extents);
+
 	if (d->version != CINDERBLK_IOCTL_VERSION)
 		return -EINVAL;
-	if (d->__pad || memchr_inv(d->reserved, 0, sizeof(d->reserved)))
+	if (d->__pad || d->__pad2 ||
+	    memchr_inv((const char *)d->reserved + remap_fields, 0,
+		       sizeof(d->reserved) - remap_fields))
+		return -EINVAL;
+	if ((d->extents || d->nr_extents) && !cbd_ioc_takes_extents(cmd, d))
 		return -EINVAL;
 	if (d->ctl_flags & ~cbd_ioc_ctl_flags(cmd))
 		return -EINVAL;
+	return 0;
+}
+
+/* The extent table of an add or reconfigure into @bp (kvfree() it). */
+static int cbd_ioc_get_backing(const struct cinderblk_ioc_dev *d,
+			       struct cbd_backing_params *bp)
+{
+	const struct cinderblk_ioc_extent __user *uext;
+	struct cinderblk_ioc_extent x;
+	struct cbd_extent *ext;
+	u32 i;
+
+	bp->type = d->backing_type;
+	bp->fd = d->backing_fd;
+	bp->extents = NULL;
+	bp->nr_extents = 0;
+	if (!d->nr_extents)
+		return d->extents ? -EINVAL : 0;	/* an empty table */
+	if (d->nr_extents > cbd_max_extents)
+		return -EINVAL;
+	ext = kvcalloc(d->nr_extents, sizeof(*ext), GFP_KERNEL);
+	if (!ext)
+		return -ENOMEM;
+	uext = u64_to_user_ptr(d->extents);
+	for (i = 0; i < d->nr_extents; i++) {
+		if (copy_from_user(&x, &uext[i], sizeof(x))) {
+			kvfree(ext);
+			return -EFAULT;
+		}
+		if (x.reserved) {
+			kvfree(ext);
+			return -EINVAL;
+		}
+		ext[i].start = x.start;
+		ext[i].length = x.length;
+		ext[i].lower_offset = x.lower_offset;
+	}
+	bp->extents = ext;
+	bp->nr_extents = d->nr_extents;
 	return 0;
 }
 
@@ -76,11 +132,13 @@ static int cbd_ioc_add(struct cinderblk_ioc_dev *d, void __user *argp)
 	p.nr_hw_queues = d->nr_hw_queues;
 	p.queue_depth = d->queue_depth;
 	p.io_timeout_ms = d->io_timeout_ms;
-	p.backing.type = d->backing_type;
-	p.backing.fd = d->backing_fd;
 	memcpy(p.volume_id, d->volume_id, CINDERBLK_VOLUME_ID_LEN);
+	ret = cbd_ioc_get_backing(d, &p.backing);
+	if (ret)
+		return ret;
 
 	ret = cbd_dev_add(&p, &info, NULL);
+	kvfree(p.backing.extents);
 	if (ret)
 		return ret;
 	cbd_ioc_fill(d, &info);
@@ -152,9 +210,12 @@ static long cbd_control_ioctl(struct file *file, unsigned int cmd,
 	case CINDERBLK_IOC_DEV_RESUME:
 		return cbd_dev_resume(d.index, NULL);
 	case CINDERBLK_IOC_DEV_RECONFIGURE:
-		bp.type = d.backing_type;
-		bp.fd = d.backing_fd;
-		return cbd_dev_reconfigure(d.index, &bp, NULL);
+		ret = cbd_ioc_get_backing(&d, &bp);
+		if (ret)
+			return ret;
+		ret = cbd_dev_reconfigure(d.index, &bp, NULL);
+		kvfree(bp.extents);
+		return ret;
 	}
 	return -ENOTTY;
 }

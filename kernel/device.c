@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * cinderblk: the life of a device (add, remove, get, resize, suspend,
- * resume, reconfigure), the registry of devices, and the blk-mq glue that
- * every backing shares.
+ * resume, reconfigure), the registry of devices, and the glue that every
+ * backing shares: blk-mq for backings that take requests (file), a
+ * ->submit_bio entry for those that pass bios on (remap).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -40,8 +41,8 @@ void cbd_end_request(struct request *rq, blk_status_t status)
 		blk_mq_complete_request(rq);
 }
 
-static void cbd_account(struct cbd_device *cbd, struct request *rq,
-			blk_status_t status)
+static void cbd_account(struct cbd_device *cbd, enum req_op op,
+			unsigned int bytes, blk_status_t status)
 {
 	struct cbd_stats __percpu *s = cbd->stats;
 
@@ -50,14 +51,14 @@ static void cbd_account(struct cbd_device *cbd, struct request *rq,
 		this_cpu_inc(s->errors);
 		return;
 	}
-	switch (req_op(rq)) {
+	switch (op) {
 	case REQ_OP_READ:
 		this_cpu_inc(s->read_ios);
-		this_cpu_add(s->read_bytes, blk_rq_bytes(rq));
+		this_cpu_add(s->read_bytes, bytes);
 		break;
 	case REQ_OP_WRITE:
 		this_cpu_inc(s->write_ios);
-		this_cpu_add(s->write_bytes, blk_rq_bytes(rq));
+		this_cpu_add(s->write_bytes, bytes);
 		break;
 	case REQ_OP_FLUSH:
 		this_cpu_inc(s->flush_ios);
@@ -110,7 +111,7 @@ static void cbd_complete_rq(struct request *rq)
 {
 	struct cbd_cmd *cmd = blk_mq_rq_to_pdu(rq);
 
-	cbd_account(cmd->cbd, rq, cmd->status);
+	cbd_account(cmd->cbd, req_op(rq), blk_rq_bytes(rq), cmd->status);
 	blk_mq_end_request(rq, cmd->status);
 }
 
@@ -144,6 +145,62 @@ static const struct blk_mq_ops cbd_mq_ops = {
 	.timeout	= cbd_timeout,
 	.init_request	= cbd_init_request,
 };
+
+/* ---- bio-based data path ---- */
+
+/* A piece of a bio sent down by cbd_bio_start() has ended. */
+void cbd_bio_done(struct cbd_device *cbd, enum req_op op, unsigned int bytes,
+		  blk_status_t status)
+{
+	/* Flushes come as empty writes with REQ_PREFLUSH: count them so. */
+	if (op == REQ_OP_WRITE && !bytes)
+		op = REQ_OP_FLUSH;
+	cbd_account(cbd, op, bytes, status);
+	if (unlikely(READ_ONCE(cbd->draining)))
+		wake_up(&cbd->drain_wq);
+}
+
+static void cbd_submit_bio(struct bio *bio)
+{
+	struct cbd_device *cbd = bio->bi_bdev->bd_disk->private_data;
+	struct cbd_backing *b = READ_ONCE(cbd->backing);
+
+	if (unlikely(!b || (op_is_write(bio_op(bio)) &&
+			    (cbd->flags & CINDERBLK_F_READ_ONLY)))) {
+		this_cpu_inc(cbd->stats->errors);
+		bio_io_error(bio);
+		return;
+	}
+	b->ops->submit_bio(b, cbd, bio);
+}
+
+/* Pieces in flight. Exact once no new ones start (queue frozen or dead). */
+static s64 cbd_bios_in_flight(struct cbd_device *cbd)
+{
+	s64 n = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		n += READ_ONCE(per_cpu_ptr(cbd->stats, cpu)->inflight);
+	return n;
+}
+
+/*
+ * Wait for every bio a bio-based disk sent down. The queue is frozen or
+ * the disk dead: nothing new starts. A freeze alone does not do it here,
+ * it only waits for submitters to leave ->submit_bio.
+ */
+static void cbd_drain_bios(struct cbd_device *cbd)
+{
+	if (!cbd->bio_based)
+		return;
+	WRITE_ONCE(cbd->draining, true);
+	smp_mb();	/* draining is seen by completions after their count */
+	while (cbd_bios_in_flight(cbd) > 0)
+		wait_event_timeout(cbd->drain_wq, cbd_bios_in_flight(cbd) <= 0,
+				   HZ / 10);
+	WRITE_ONCE(cbd->draining, false);
+}
 
 /* ---- block device operations ---- */
 
@@ -201,6 +258,22 @@ const struct block_device_operations cbd_fops = {
 	.compat_ioctl	= blkdev_compat_ptr_ioctl,
 	.free_disk	= cbd_free_disk,
 };
+
+/* The same for bio-based disks: ->submit_bio is what makes them so. */
+static const struct block_device_operations cbd_bio_fops = {
+	.owner		= THIS_MODULE,
+	.submit_bio	= cbd_submit_bio,
+	.open		= cbd_open,
+	.release	= cbd_release,
+	.ioctl		= cbd_ioctl,
+	.compat_ioctl	= blkdev_compat_ptr_ioctl,
+	.free_disk	= cbd_free_disk,
+};
+
+bool cbd_is_cbd_disk(struct gendisk *disk)
+{
+	return disk->fops == &cbd_fops || disk->fops == &cbd_bio_fops;
+}
 
 /* ---- validation ---- */
 
@@ -289,19 +362,30 @@ static int cbd_check_add_params(struct cbd_add_params *p,
 	return 0;
 }
 
+/*
+ * @size: what the device must fit in; 0 on a remap reconfigure, where the
+ * new table sets the size.
+ */
 static int cbd_backing_create(const struct cbd_backing_params *bp,
-			      bool read_only, u64 size,
+			      bool read_only, u32 lbs, u64 size,
 			      struct cbd_backing **out,
 			      struct netlink_ext_ack *extack)
 {
 	struct cbd_backing *b;
 	int ret;
 
+	if (bp->extents && bp->type != CINDERBLK_BACKING_REMAP) {
+		NL_SET_ERR_MSG(extack, "extents are for the remap backing only");
+		return -EINVAL;
+	}
 	switch (bp->type) {
 	case CINDERBLK_BACKING_FILE:
 		ret = cbd_file_backing_create(bp, read_only, &b, extack);
 		break;
 	case CINDERBLK_BACKING_REMAP:
+		ret = cbd_remap_backing_create(bp, read_only, lbs, size, &b,
+					       extack);
+		break;
 	case CINDERBLK_BACKING_NBD:
 		NL_SET_ERR_MSG(extack, "backing type not supported yet");
 		return -EOPNOTSUPP;
@@ -336,23 +420,39 @@ static void cbd_make_limits(struct cbd_device *cbd, struct cbd_backing *b,
 	l->dma_alignment = SECTOR_SIZE - 1;
 	/* A file (and a disk) has a volatile cache: flushes must come. */
 	l->write_cache = true;
+	l->max_discard_sectors = UINT_MAX >> SECTOR_SHIFT;
+	l->max_write_zeroes_sectors = UINT_MAX >> SECTOR_SHIFT;
+	if (b->stacked) {
+		/* Bios go down as they are: the lower device's rules hold. */
+		l->max_hw_sectors = b->max_hw_sectors;
+		l->dma_alignment = max(l->dma_alignment, b->dma_alignment);
+		l->physical_block_size = max(l->physical_block_size,
+					     b->lower_block_size);
+		l->write_cache = b->write_cache;
+		l->max_discard_sectors = b->max_discard_sectors;
+		l->max_write_zeroes_sectors = b->max_write_zeroes_sectors;
+	}
 
 	cbd->flags = cbd->want_flags;
 	if (writable && (cbd->want_flags & CINDERBLK_F_DISCARD) &&
 	    b->can_discard) {
-		l->max_discard_sectors = UINT_MAX >> SECTOR_SHIFT;
 		l->discard_granularity = max(cbd->logical_block_size,
 					     b->discard_granularity);
 	} else {
+		l->max_discard_sectors = 0;
 		cbd->flags &= ~CINDERBLK_F_DISCARD;
 	}
-	if (writable && (cbd->want_flags & CINDERBLK_F_WRITE_ZEROES) &&
-	    b->can_write_zeroes)
-		l->max_write_zeroes_sectors = UINT_MAX >> SECTOR_SHIFT;
-	else
+	if (!writable || !(cbd->want_flags & CINDERBLK_F_WRITE_ZEROES) ||
+	    !b->can_write_zeroes) {
+		l->max_write_zeroes_sectors = 0;
 		cbd->flags &= ~CINDERBLK_F_WRITE_ZEROES;
+	}
+	/*
+	 * FUA stays in effect when written data is durable on completion:
+	 * below a remap device without a volatile cache it always is.
+	 */
 	if (writable && (cbd->want_flags & CINDERBLK_F_FUA))
-		l->fua = true;
+		l->fua = b->stacked ? b->fua : true;
 	else
 		cbd->flags &= ~CINDERBLK_F_FUA;
 }
@@ -462,7 +562,8 @@ int cbd_dev_add(struct cbd_add_params *p, struct cbd_dev_info *info,
 	ret = cbd_check_add_params(p, extack);
 	if (ret)
 		return ret;
-	ret = cbd_backing_create(&p->backing, read_only, p->size, &b, extack);
+	ret = cbd_backing_create(&p->backing, read_only, p->logical_block_size,
+				 p->size, &b, extack);
 	if (ret)
 		return ret;
 
@@ -476,6 +577,7 @@ int cbd_dev_add(struct cbd_add_params *p, struct cbd_dev_info *info,
 		goto err_free;
 
 	spin_lock_init(&cbd->lock);
+	init_waitqueue_head(&cbd->drain_wq);
 	atomic_set(&cbd->timeouts, 0);
 	strscpy(cbd->volume_id, p->volume_id, sizeof(cbd->volume_id));
 	cbd->want_flags = p->flags;
@@ -487,12 +589,24 @@ int cbd_dev_add(struct cbd_add_params *p, struct cbd_dev_info *info,
 	cbd->size = p->size;
 	cbd->state = CINDERBLK_STATE_LIVE;
 	cbd->backing = b;
+	cbd->bio_based = b->ops->submit_bio;
 
 	mutex_lock(&cbd_mutex);
 	ret = cbd_alloc_index(cbd, p->index, extack);
 	if (ret < 0)
 		goto err_unlock;
 	cbd->index = ret;
+
+	if (cbd->bio_based) {
+		cbd_make_limits(cbd, b, &lim);
+		disk = cbd_alloc_bio_disk(&lim);
+		if (IS_ERR(disk)) {
+			ret = PTR_ERR(disk);
+			goto err_idr;
+		}
+		disk->fops = &cbd_bio_fops;
+		goto have_disk;
+	}
 
 	cbd->tag_set.ops = &cbd_mq_ops;
 	cbd->tag_set.nr_hw_queues = cbd->nr_hw_queues;
@@ -513,10 +627,11 @@ int cbd_dev_add(struct cbd_add_params *p, struct cbd_dev_info *info,
 		ret = PTR_ERR(disk);
 		goto err_tag_set;
 	}
+	disk->fops = &cbd_fops;
+have_disk:
 	disk->major = cbd_major;
 	disk->first_minor = cbd->index * CBD_MINORS;
 	disk->minors = CBD_MINORS;
-	disk->fops = &cbd_fops;
 	disk->private_data = cbd;
 	snprintf(disk->disk_name, DISK_NAME_LEN, CINDERBLK_DISK_PREFIX "%d",
 		 cbd->index);
@@ -538,7 +653,8 @@ int cbd_dev_add(struct cbd_add_params *p, struct cbd_dev_info *info,
 err_disk:
 	put_disk(disk);		/* not added: free_disk is not called */
 err_tag_set:
-	blk_mq_free_tag_set(&cbd->tag_set);
+	if (!cbd->bio_based)
+		blk_mq_free_tag_set(&cbd->tag_set);
 err_idr:
 	idr_remove(&cbd_idr, cbd->index);
 err_unlock:
@@ -570,7 +686,10 @@ static void cbd_destroy(struct cbd_device *cbd, bool force, u32 old_state)
 		cbd_unfreeze_queue(disk->queue, cbd->freeze_memflags);
 	}
 	del_gendisk(disk);
-	blk_mq_free_tag_set(&cbd->tag_set);
+	/* Bios sent down still use the backing: let them end first. */
+	cbd_drain_bios(cbd);
+	if (!cbd->bio_based)
+		blk_mq_free_tag_set(&cbd->tag_set);
 	idr_remove(&cbd_idr, cbd->index);
 
 	spin_lock(&cbd->lock);
@@ -682,6 +801,12 @@ int cbd_dev_resize(u32 index, u64 size, struct netlink_ext_ack *extack)
 	ret = cbd_check_size(size, cbd->logical_block_size, extack);
 	if (ret)
 		goto out;
+	if (cbd->backing->fixed_size && size != cbd->size) {
+		NL_SET_ERR_MSG(extack,
+			       "a remap device takes its size from its extent table: suspend and reconfigure with a new table");
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
 	if (cbd->backing->max_size && size > cbd->backing->max_size) {
 		NL_SET_ERR_MSG(extack, "device larger than its backing");
 		ret = -EINVAL;
@@ -727,6 +852,7 @@ int cbd_dev_suspend(u32 index, bool freeze, struct netlink_ext_ack *extack)
 		cbd->fs_frozen = true;
 	}
 	cbd->freeze_memflags = cbd_freeze_queue(q);
+	cbd_drain_bios(cbd);
 	ret = cbd->backing->ops->flush(cbd->backing);
 	if (ret) {
 		NL_SET_ERR_MSG(extack, "flushing the backing failed");
@@ -784,7 +910,7 @@ static bool cbd_backing_loops(struct cbd_device *cbd, struct cbd_backing *b)
 	lockdep_assert_held(&cbd_mutex);
 	for (depth = 0; b && depth < 64; depth++) {
 		bdev = b->ops->lower_bdev ? b->ops->lower_bdev(b) : NULL;
-		if (!bdev || bdev->bd_disk->fops != &cbd_fops)
+		if (!bdev || !cbd_is_cbd_disk(bdev->bd_disk))
 			return false;
 		lower = bdev->bd_disk->private_data;
 		if (lower == cbd)
@@ -801,6 +927,7 @@ int cbd_dev_reconfigure(u32 index, const struct cbd_backing_params *bp,
 	struct cbd_backing *b, *old;
 	struct cbd_device *cbd;
 	struct cbd_limits lim;
+	u64 new_size;
 	u32 old_flags;
 	int ret;
 
@@ -815,17 +942,28 @@ int cbd_dev_reconfigure(u32 index, const struct cbd_backing_params *bp,
 		ret = -EBUSY;
 		goto out;
 	}
+	/* A remap table given here sets the size; without one, it is kept. */
+	new_size = bp->type == CINDERBLK_BACKING_REMAP && bp->extents ?
+		   0 : cbd->size;
 	ret = cbd_backing_create(bp, cbd->want_flags & CINDERBLK_F_READ_ONLY,
-				 cbd->size, &b, extack);
+				 cbd->logical_block_size, new_size, &b, extack);
 	if (ret)
 		goto out;
+	if (!!b->ops->submit_bio != cbd->bio_based) {
+		NL_SET_ERR_MSG(extack, "backing type cannot replace this one");
+		b->ops->release(b);
+		ret = -EINVAL;
+		goto out;
+	}
+	new_size = b->fixed_size ? b->max_size : cbd->size;
 	if (cbd_backing_loops(cbd, b)) {
 		NL_SET_ERR_MSG(extack, "backing lies on this device itself");
 		b->ops->release(b);
 		ret = -EINVAL;
 		goto out;
 	}
-	if (sizeof(struct cbd_cmd) + b->ops->cmd_size > cbd->tag_set.cmd_size) {
+	if (!cbd->bio_based &&
+	    sizeof(struct cbd_cmd) + b->ops->cmd_size > cbd->tag_set.cmd_size) {
 		NL_SET_ERR_MSG(extack, "backing type cannot replace this one");
 		b->ops->release(b);
 		ret = -EINVAL;
@@ -844,6 +982,11 @@ int cbd_dev_reconfigure(u32 index, const struct cbd_backing_params *bp,
 	WRITE_ONCE(cbd->backing, b);
 	spin_unlock(&cbd->lock);
 	old->ops->release(old);
+	if (new_size != cbd->size) {
+		cbd->size = new_size;
+		set_capacity_and_notify(cbd->disk, new_size >> SECTOR_SHIFT);
+		cbd_event(cbd, CINDERBLK_CMD_EVT_RESIZED);
+	}
 out:
 	mutex_unlock(&cbd_mutex);
 	return ret;

@@ -6,6 +6,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/capability.h>
+#include <linux/mm.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
 
@@ -51,6 +52,14 @@ static struct netlink_range_validation cbd_io_timeout_range = {
 	.max = CBD_MAX_IO_TIMEOUT_MS,
 };
 
+/* One extent of CINDERBLK_ATTR_EXTENTS: every field is required. */
+static const struct nla_policy cbd_extent_policy[CINDERBLK_EXTENT_MAX + 1] = {
+	[CINDERBLK_EXTENT_PAD]		= { .type = NLA_REJECT },
+	[CINDERBLK_EXTENT_START]	= { .type = NLA_U64 },
+	[CINDERBLK_EXTENT_LENGTH]	= { .type = NLA_U64 },
+	[CINDERBLK_EXTENT_LOWER_OFFSET]	= { .type = NLA_U64 },
+};
+
 static const struct nla_policy cbd_genl_policy[CINDERBLK_ATTR_MAX + 1] = {
 	[CINDERBLK_ATTR_PAD]		= { .type = NLA_REJECT },
 	[CINDERBLK_ATTR_INDEX]		= { .type = NLA_U32 },
@@ -80,8 +89,9 @@ static const struct nla_policy cbd_genl_policy[CINDERBLK_ATTR_MAX + 1] = {
 	[CINDERBLK_ATTR_OPEN_COUNT]	= { .type = NLA_REJECT },
 	[CINDERBLK_ATTR_STATS]		= { .type = NLA_REJECT },
 	[CINDERBLK_ATTR_DISK_NAME]	= { .type = NLA_REJECT },
-	/* For the remap and nbd backings, not supported yet. */
-	[CINDERBLK_ATTR_EXTENTS]	= { .type = NLA_REJECT },
+	[CINDERBLK_ATTR_EXTENTS]	=
+		NLA_POLICY_NESTED_ARRAY(cbd_extent_policy),
+	/* For the nbd backing, not supported yet. */
 	[CINDERBLK_ATTR_SOCKET_FDS]	= { .type = NLA_REJECT },
 };
 
@@ -93,6 +103,90 @@ static bool cbd_genl_missing(struct genl_info *info, int attr)
 	NL_SET_ERR_ATTR_MISS(info->extack, NULL, attr);
 	NL_SET_ERR_MSG(info->extack, "missing required attribute");
 	return true;
+}
+
+/*
+ * CINDERBLK_ATTR_EXTENTS into bp->extents (kvfree() it): a list of nested
+ * extents, each with START, LENGTH and LOWER_OFFSET. The policy has
+ * checked the types; the rest is checked with the lower device at hand.
+ */
+static int cbd_genl_get_extents(struct genl_info *info,
+				struct cbd_backing_params *bp)
+{
+	struct nlattr *list = info->attrs[CINDERBLK_ATTR_EXTENTS];
+	struct nlattr *tb[CINDERBLK_EXTENT_MAX + 1];
+	struct netlink_ext_ack *extack = info->extack;
+	struct cbd_extent *ext;
+	struct nlattr *entry;
+	u32 n = 0, i = 0;
+	int rem, ret;
+
+	if (!list)
+		return 0;
+	if (bp->type != CINDERBLK_BACKING_REMAP) {
+		NL_SET_ERR_MSG_ATTR(extack, list,
+				    "extents are for the remap backing only");
+		return -EINVAL;
+	}
+	nla_for_each_nested(entry, list, rem)
+		n++;
+	if (rem) {
+		NL_SET_ERR_MSG_ATTR(extack, list, "trailing data in the extent list");
+		return -EINVAL;
+	}
+	if (!n) {
+		NL_SET_ERR_MSG_ATTR(extack, list, "empty extent table");
+		return -EINVAL;
+	}
+	if (n > cbd_max_extents) {
+		NL_SET_ERR_MSG_ATTR(extack, list,
+				    "too many extents (module parameter max_extents)");
+		return -EINVAL;
+	}
+	ext = kvcalloc(n, sizeof(*ext), GFP_KERNEL);
+	if (!ext)
+		return -ENOMEM;
+	nla_for_each_nested(entry, list, rem) {
+		ret = nla_parse_nested(tb, CINDERBLK_EXTENT_MAX, entry,
+				       cbd_extent_policy, extack);
+		if (ret)
+			goto err;
+		if (!tb[CINDERBLK_EXTENT_START] ||
+		    !tb[CINDERBLK_EXTENT_LENGTH] ||
+		    !tb[CINDERBLK_EXTENT_LOWER_OFFSET]) {
+			NL_SET_ERR_MSG_ATTR(extack, entry,
+					    "an extent needs START, LENGTH and LOWER_OFFSET");
+			ret = -EINVAL;
+			goto err;
+		}
+		ext[i].start = nla_get_u64(tb[CINDERBLK_EXTENT_START]);
+		ext[i].length = nla_get_u64(tb[CINDERBLK_EXTENT_LENGTH]);
+		ext[i].lower_offset =
+			nla_get_u64(tb[CINDERBLK_EXTENT_LOWER_OFFSET]);
+		i++;
+	}
+	bp->extents = ext;
+	bp->nr_extents = n;
+	return 0;
+err:
+	kvfree(ext);
+	return ret;
+}
+
+/* Backing attributes of ADD and RECONFIGURE. */
+static int cbd_genl_get_backing(struct genl_info *info,
+				struct cbd_backing_params *bp)
+{
+	struct nlattr **a = info->attrs;
+
+	bp->type = nla_get_u32(a[CINDERBLK_ATTR_BACKING_TYPE]);
+	if ((bp->type == CINDERBLK_BACKING_FILE ||
+	     bp->type == CINDERBLK_BACKING_REMAP) &&
+	    cbd_genl_missing(info, CINDERBLK_ATTR_BACKING_FD))
+		return -EINVAL;
+	if (a[CINDERBLK_ATTR_BACKING_FD])
+		bp->fd = nla_get_s32(a[CINDERBLK_ATTR_BACKING_FD]);
+	return cbd_genl_get_extents(info, bp);
 }
 
 static int cbd_genl_put_stats(struct sk_buff *skb, const struct cbd_stats *s)
@@ -209,12 +303,6 @@ static int cbd_genl_dev_add(struct sk_buff *skb, struct genl_info *info)
 	    cbd_genl_missing(info, CINDERBLK_ATTR_VOLUME_ID) ||
 	    cbd_genl_missing(info, CINDERBLK_ATTR_BACKING_TYPE))
 		return -EINVAL;
-	p.backing.type = nla_get_u32(a[CINDERBLK_ATTR_BACKING_TYPE]);
-	if (p.backing.type == CINDERBLK_BACKING_FILE &&
-	    cbd_genl_missing(info, CINDERBLK_ATTR_BACKING_FD))
-		return -EINVAL;
-	if (a[CINDERBLK_ATTR_BACKING_FD])
-		p.backing.fd = nla_get_s32(a[CINDERBLK_ATTR_BACKING_FD]);
 	if (a[CINDERBLK_ATTR_INDEX])
 		p.index = nla_get_u32(a[CINDERBLK_ATTR_INDEX]);
 	p.size = nla_get_u64(a[CINDERBLK_ATTR_SIZE]);
@@ -234,17 +322,25 @@ static int cbd_genl_dev_add(struct sk_buff *skb, struct genl_info *info)
 		p.io_timeout_ms = nla_get_u32(a[CINDERBLK_ATTR_IO_TIMEOUT_MS]);
 	nla_strscpy(p.volume_id, a[CINDERBLK_ATTR_VOLUME_ID],
 		    sizeof(p.volume_id));
+	ret = cbd_genl_get_backing(info, &p.backing);
+	if (ret)
+		return ret;
 
 	/* Allocated first: once the device exists, the answer must go out. */
 	reply = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!reply)
-		return -ENOMEM;
+	if (!reply) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	ret = cbd_dev_add(&p, &d, info->extack);
 	if (ret) {
 		nlmsg_free(reply);
-		return ret;
+		goto out;
 	}
-	return cbd_genl_reply_dev(reply, info, &d);
+	ret = cbd_genl_reply_dev(reply, info, &d);
+out:
+	kvfree(p.backing.extents);
+	return ret;
 }
 
 static int cbd_genl_dev_remove(struct sk_buff *skb, struct genl_info *info)
@@ -338,20 +434,20 @@ static int cbd_genl_dev_reconfigure(struct sk_buff *skb,
 {
 	struct cbd_backing_params bp = { };
 	struct nlattr **a = info->attrs;
+	int ret;
 
 	if (!netlink_capable(skb, CAP_SYS_ADMIN))
 		return -EPERM;
 	if (cbd_genl_missing(info, CINDERBLK_ATTR_INDEX) ||
 	    cbd_genl_missing(info, CINDERBLK_ATTR_BACKING_TYPE))
 		return -EINVAL;
-	bp.type = nla_get_u32(a[CINDERBLK_ATTR_BACKING_TYPE]);
-	if (bp.type == CINDERBLK_BACKING_FILE &&
-	    cbd_genl_missing(info, CINDERBLK_ATTR_BACKING_FD))
-		return -EINVAL;
-	if (a[CINDERBLK_ATTR_BACKING_FD])
-		bp.fd = nla_get_s32(a[CINDERBLK_ATTR_BACKING_FD]);
-	return cbd_dev_reconfigure(nla_get_u32(a[CINDERBLK_ATTR_INDEX]), &bp,
-				   info->extack);
+	ret = cbd_genl_get_backing(info, &bp);
+	if (ret)
+		return ret;
+	ret = cbd_dev_reconfigure(nla_get_u32(a[CINDERBLK_ATTR_INDEX]), &bp,
+				  info->extack);
+	kvfree(bp.extents);
+	return ret;
 }
 
 /* Permissions are checked in the handlers: mutations need CAP_SYS_ADMIN. */

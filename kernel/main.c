@@ -22,6 +22,10 @@ unsigned int cbd_io_timeout_ms = 30000;
 module_param_named(io_timeout_ms, cbd_io_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(io_timeout_ms, "Default request timeout in ms (default 30000)");
 
+unsigned int cbd_max_extents = 1024;
+module_param_named(max_extents, cbd_max_extents, uint, 0444);
+MODULE_PARM_DESC(max_extents, "Most extents in a remap table (default 1024)");
+
 /*
  * live_devices (read only): devices whose memory is not freed yet, removed
  * ones still held open included. Tests read it to find leaks.
@@ -51,6 +55,10 @@ static int __init cbd_check_params(void)
 	}
 	if (!cbd_io_timeout_ms || cbd_io_timeout_ms > CBD_MAX_IO_TIMEOUT_MS) {
 		pr_err("io_timeout_ms must be 1..%u\n", CBD_MAX_IO_TIMEOUT_MS);
+		return -EINVAL;
+	}
+	if (!cbd_max_extents || cbd_max_extents > CBD_MAX_EXTENTS) {
+		pr_err("max_extents must be 1..%u\n", CBD_MAX_EXTENTS);
 		return -EINVAL;
 	}
 	return 0;

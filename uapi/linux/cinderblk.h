@@ -33,9 +33,24 @@
  *
  * Netlink: the family validates strictly (unknown attributes, trailing
  * data, wrong lengths are EINVAL); output-only attributes (STATE,
- * OPEN_COUNT, STATS, DISK_NAME) are refused in requests, and so are EXTENTS
- * and SOCKET_FDS until the remap and nbd backings exist. The extended ack
- * says what was wrong (and which attribute was missing).
+ * OPEN_COUNT, STATS, DISK_NAME) are refused in requests, and so is
+ * SOCKET_FDS until the nbd backing exists. The extended ack says what was
+ * wrong (and which attribute was missing).
+ *
+ * The remap backing: BACKING_FD is an open block device (the "lower"
+ * device; O_RDWR unless the device is read-only) and EXTENTS maps the cbd
+ * device onto it: a list of nested attributes (any type, conventionally
+ * 1, 2, ...), each holding the u64 CINDERBLK_EXTENT_START, _LENGTH and
+ * _LOWER_OFFSET, all in bytes and all required. The list may come in any
+ * order; sorted by START it must cover [0, SIZE) exactly. Without EXTENTS,
+ * the table is one extent: [0, SIZE) at lower offset 0. The module holds
+ * the lower device open exclusively for the device's life (nobody can
+ * mount it meanwhile) and passes bios straight down to it, split at extent
+ * boundaries; DISCARD, WRITE_ZEROES and FUA are in effect only if the
+ * lower device does them. A remap device's size is its table's: RESIZE to
+ * another size is refused; suspend, RECONFIGURE with a new table (the new
+ * size is the table's: a RESIZED event follows), resume. RECONFIGURE
+ * cannot turn a file device into a remap one or back.
  *
  * Errors, the same from netlink and ioctl unless said otherwise:
  *   EINVAL   - a required attribute is missing: ADD needs SIZE, VOLUME_ID,
@@ -58,6 +73,16 @@
  *              (a file on a file system on it, directly or through other
  *              cinderblk devices);
  *            - unknown backing type (0 or above CINDERBLK_BACKING_NBD);
+ *            - remap: the fd is not a block device; EXTENTS with another
+ *              backing type; an extent table that is empty, has more than
+ *              the module parameter max_extents entries (default 1024), an
+ *              extent of length 0, a start, length or lower offset that is
+ *              not a multiple of the logical block size, overlapping
+ *              extents, a gap (the table must cover [0, SIZE) exactly),
+ *              an extent past the end of the lower device, or an extent
+ *              without START, LENGTH or LOWER_OFFSET; a logical block size
+ *              below the lower device's; RECONFIGURE between a remap and
+ *              a file backing;
  *            - RESUME of a device that is not suspended;
  *            - ioctl: unknown version, non-zero __pad or reserved, unknown
  *              ctl_flags for the command, volume_id not NUL-padded after
@@ -68,14 +93,18 @@
  *   EBADF    - BACKING_FD is not an open file descriptor, is not open for
  *              reading, or is open read-only for a device without
  *              CINDERBLK_F_READ_ONLY (a read-write device needs O_RDWR).
- *   EOPNOTSUPP - backing type REMAP or NBD: not implemented yet.
+ *   EOPNOTSUPP - backing type NBD: not implemented yet;
+ *            - RESIZE of a remap device to another size (reconfigure it
+ *              with a new extent table instead).
  *   EEXIST   - ADD with an INDEX already in use.
  *   ENOSPC   - ADD with CINDERBLK_INDEX_ANY and every index in use.
  *   ENODEV   - REMOVE, GET, RESIZE, SUSPEND, RESUME, RECONFIGURE of an
  *              index without a device.
  *   EBUSY    - REMOVE of an open device without FORCE (CINDERBLK_CTL_FORCE);
  *            - SUSPEND of a device that is not live (already suspended);
- *            - RECONFIGURE of a device that is not suspended.
+ *            - RECONFIGURE of a device that is not suspended;
+ *            - remap: the lower device is held exclusively by someone
+ *              else (mounted, in use by LVM/dm/md, another cbd device).
  *   EPERM    - a mutating command without CAP_SYS_ADMIN.
  *   ENOTTY   - unknown ioctl.
  *   SUSPEND may also fail with the error of freezing the file system
@@ -214,6 +243,26 @@ enum cinderblk_dev_state {
 #define CINDERBLK_CTL_FORCE		(1U << 0)	/* remove */
 #define CINDERBLK_CTL_FREEZE		(1U << 1)	/* suspend */
 
+/*
+ * One extent of a remap table for the ioctls (see the netlink EXTENTS
+ * above): bytes, reserved must be zero.
+ */
+struct cinderblk_ioc_extent {
+	__u64 start;			/* offset in the cbd device */
+	__u64 length;
+	__u64 lower_offset;		/* offset in the lower block device */
+	__u64 reserved;
+};
+
+/*
+ * The remap fields sit in what was reserved space (the struct's size and
+ * the ioctl numbers are unchanged; zero there means what it always did).
+ * DEV_ADD and DEV_RECONFIGURE with backing_type CINDERBLK_BACKING_REMAP
+ * read nr_extents entries of struct cinderblk_ioc_extent from the user
+ * address in extents (EFAULT if unreadable); nr_extents 0 with extents 0
+ * is the one-extent default. Any other command or backing type needs both
+ * zero (EINVAL).
+ */
 struct cinderblk_ioc_dev {
 	__u32 version;			/* in: CINDERBLK_IOCTL_VERSION */
 	__u32 index;			/* in/out; CINDERBLK_INDEX_ANY on add */
@@ -231,7 +280,14 @@ struct cinderblk_ioc_dev {
 	__u32 open_count;		/* out */
 	__u32 __pad;
 	char volume_id[CINDERBLK_VOLUME_ID_LEN + 4];	/* NUL-terminated */
-	__u64 reserved[8];
+	union {
+		__u64 reserved[8];	/* zero, but for the remap fields */
+		struct {
+			__u64 extents;		/* remap: user address */
+			__u32 nr_extents;	/* remap: entries there */
+			__u32 __pad2;
+		};
+	};
 };
 
 /* Answer of CINDERBLK_IOC_INFO on /dev/cbdN. */

@@ -43,6 +43,8 @@ static void usage_device(FILE *out)
 		"\n"
 		"Subcommands:\n"
 		"  add --file PATH [OPTIONS]     attach PATH, print the new device\n"
+		"  add --remap --file BLOCKDEV [--extent START:LEN:LOWER]...\n"
+		"                                map a block device (zero copy)\n"
 		"  remove DEV|INDEX [--force]    detach a device\n"
 		"  list [--json]                 list the devices\n"
 		"  show DEV|INDEX [--json]       details and statistics of a device\n"
@@ -50,7 +52,8 @@ static void usage_device(FILE *out)
 		"                                change the capacity of a device\n"
 		"  suspend DEV [--freeze]        drain and hold I/O\n"
 		"  resume DEV                    release held I/O\n"
-		"  reconfigure DEV --file PATH   new backing for a suspended device\n"
+		"  reconfigure DEV --file PATH [--remap [--extent ...]]\n"
+		"                                new backing for a suspended device\n"
 		"\n"
 		"DEV is /dev/cbdN, cbdN or N. Run 'cinderctl device SUBCOMMAND --help'\n"
 		"for the options of a subcommand.\n");
@@ -96,6 +99,79 @@ static int parse_size(const char *s, uint64_t *out)
 		return -ERANGE;
 	*out = (uint64_t)v << shift;
 	return 0;
+}
+
+#define MAX_CLI_EXTENTS 65536
+
+/* The --extent options of add and reconfigure. */
+struct extent_list {
+	struct cl_extent *v;
+	size_t n, cap;
+};
+
+
+/* "START:LENGTH:LOWER_OFFSET", each a size with optional suffix. */
+static int add_extent(struct extent_list *l, const char *arg)
+{
+	char buf[128], *len, *lower;
+	struct cl_extent x;
+
+	if (snprintf(buf, sizeof(buf), "%s", arg) >= (int)sizeof(buf))
+		return -EINVAL;
+	len = strchr(buf, ':');
+	lower = len ? strchr(len + 1, ':') : NULL;
+	if (!len || !lower)
+		return -EINVAL;
+	*len++ = '\0';
+	*lower++ = '\0';
+	if (parse_size(buf, &x.start) || parse_size(len, &x.length) ||
+	    parse_size(lower, &x.lower_offset))
+		return -EINVAL;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		struct cl_extent *v;
+
+		if (cap > MAX_CLI_EXTENTS)
+			return -E2BIG;
+		v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = x;
+	return 0;
+}
+
+/* Where the table ends: the device size it describes (0 if none). */
+static uint64_t extents_end(const struct extent_list *l)
+{
+	uint64_t end = 0;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].start + l->v[i].length > end)
+			end = l->v[i].start + l->v[i].length;
+	return end;
+}
+
+static int bad_extent(const char *arg, int ret)
+{
+	if (ret == -E2BIG)
+		cli_error("too many --extent options");
+	else if (ret == -ENOMEM)
+		cli_error("out of memory");
+	else
+		cli_error("bad extent '%s': expected START:LENGTH:LOWER_OFFSET (bytes, K/M/G/T suffixes)",
+			  arg);
+	return ret == -ENOMEM ? CLI_EXIT_FAILED : CLI_EXIT_USAGE;
+}
+
+/* Logical block size of an open block device, 0 if unknown. */
+static uint32_t bdev_block_size(int fd)
+{
+	int bs = 0;
+
+	return ioctl(fd, BLKSSZGET, &bs) == 0 && bs > 0 ? (uint32_t)bs : 0;
 }
 
 static int parse_u32(const char *s, uint32_t *out)
@@ -378,25 +454,39 @@ static int cmd_add(int argc, char **argv)
 		{ "block-size", required_argument, NULL, 'b' },
 		{ "size", required_argument, NULL, 's' },
 		{ "no-discard", no_argument, NULL, 'D' },
+		{ "remap", no_argument, NULL, 'm' },
+		{ "extent", required_argument, NULL, 'e' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	const char *file = NULL, *volume_id = NULL;
+	struct extent_list extents = { 0 };
+	struct cl_extent whole;
 	struct cl_dev_spec spec;
 	struct cl_dev_info info;
 	struct cl_kernel *k;
 	struct cl_error err;
 	char uuid_text[CL_VOLUME_ID_LEN + 1], node[64];
 	uint64_t size = 0, file_size;
-	bool read_only = false, discard = true;
+	bool read_only = false, discard = true, remap = false;
 	int c, fd, ret;
 
 	cl_dev_spec_init(&spec);
-	while ((c = getopt_long(argc, argv, "f:ru:i:b:s:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:ru:i:b:s:me:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			file = optarg;
+			break;
+		case 'm':
+			remap = true;
+			break;
+		case 'e':
+			ret = add_extent(&extents, optarg);
+			if (ret) {
+				free(extents.v);
+				return bad_extent(optarg, ret);
+			}
 			break;
 		case 'r':
 			read_only = true;
@@ -435,32 +525,47 @@ static int cmd_add(int argc, char **argv)
 			want_json = true;
 			break;
 		case 'h':
+			free(extents.v);
 			printf("Usage: cinderctl device add --file PATH [OPTIONS]\n"
+			       "       cinderctl device add --remap --file BLOCKDEV [--extent S:L:O]... [OPTIONS]\n"
 			       "\n"
 			       "Attach a regular file or block device as /dev/cbdN and print\n"
-			       "the device's path.\n"
+			       "the device's path. With --remap, the device's bios go straight\n"
+			       "to BLOCKDEV (held exclusively while attached; no copy).\n"
 			       "\n"
 			       "  -f, --file PATH        backing file or block device (required)\n"
+			       "  -m, --remap            remap backing: PATH is a block device\n"
+			       "  -e, --extent S:L:O     remap bytes [S, S+L) of the device to offset O\n"
+			       "                         of PATH (repeatable; K/M/G/T suffixes). The\n"
+			       "                         extents must cover the device from 0 without\n"
+			       "                         gaps; default: one extent over the whole size\n"
 			       "  -r, --read-only        read-only device (PATH opened read-only)\n"
 			       "  -u, --volume-id UUID   volume id (default: a new random UUID)\n"
 			       "  -i, --index N          use /dev/cbdN (default: first free)\n"
-			       "  -b, --block-size N     logical block size, 512..4096 (default 512)\n"
+			       "  -b, --block-size N     logical block size, 512..4096 (default 512;\n"
+			       "                         with --remap, the block device's)\n"
 			       "  -s, --size BYTES       capacity (K/M/G/T suffixes; default: the\n"
 			       "                         size of PATH), rounded down to the block size\n"
 			       "      --no-discard       no discard / write-zeroes support\n"
 			       "      --json             print the new device as JSON\n");
 			return CLI_EXIT_OK;
 		default:
+			free(extents.v);
 			return CLI_EXIT_USAGE;
 		}
 	}
+	ret = CLI_EXIT_USAGE;
 	if (optind < argc) {
 		cli_error("unexpected argument '%s'", argv[optind]);
-		return CLI_EXIT_USAGE;
+		goto out;
 	}
 	if (!file) {
 		cli_error("device add needs --file PATH");
-		return CLI_EXIT_USAGE;
+		goto out;
+	}
+	if (extents.n && !remap) {
+		cli_error("--extent needs --remap");
+		goto out;
 	}
 	if (volume_id) {
 		uuid_t u;
@@ -468,7 +573,7 @@ static int cmd_add(int argc, char **argv)
 		if (strlen(volume_id) != CL_VOLUME_ID_LEN ||
 		    uuid_parse(volume_id, u) != 0) {
 			cli_error("bad volume id '%s': expected a UUID", volume_id);
-			return CLI_EXIT_USAGE;
+			goto out;
 		}
 		uuid_unparse_lower(u, uuid_text);
 	} else {
@@ -480,14 +585,16 @@ static int cmd_add(int argc, char **argv)
 
 	ret = open_backing(file, read_only, &fd);
 	if (ret)
-		return ret;
+		goto out;
 	ret = backing_size(fd, file, &file_size);
 	if (ret) {
 		close(fd);
-		return ret;
+		goto out;
 	}
+	if (remap && !spec.logical_block_size)
+		spec.logical_block_size = bdev_block_size(fd);
 	if (!size)
-		size = file_size;
+		size = extents.n ? extents_end(&extents) : file_size;
 	{
 		uint32_t bs = spec.logical_block_size ? spec.logical_block_size : 512;
 
@@ -495,35 +602,49 @@ static int cmd_add(int argc, char **argv)
 		if (size == 0) {
 			cli_error("%s is smaller than one block (%u bytes)", file, bs);
 			close(fd);
-			return CLI_EXIT_FAILED;
+			ret = CLI_EXIT_FAILED;
+			goto out;
 		}
 	}
 
 	ret = open_kernel(&k);
 	if (ret) {
 		close(fd);
-		return ret;
+		goto out;
 	}
 	spec.size = size;
 	spec.volume_id = uuid_text;
-	spec.backing_type = CL_BACKING_FILE;
+	spec.backing_type = remap ? CL_BACKING_REMAP : CL_BACKING_FILE;
 	spec.backing_fd = fd;
 	spec.flags = (read_only ? CL_DEV_READ_ONLY : 0) |
 		     (discard ? CL_DEV_DISCARD | CL_DEV_WRITE_ZEROES : 0);
+	if (remap && extents.n) {
+		spec.extents = extents.v;
+		spec.nr_extents = extents.n;
+	} else if (remap) {
+		whole = (struct cl_extent){ .start = 0, .length = size };
+		spec.extents = &whole;
+		spec.nr_extents = 1;
+	}
 	cl_error_clear(&err);
 	ret = cl_kernel_dev_add(k, &spec, &info, &err);
 	/* The module holds its own reference to the file. */
 	close(fd);
 	cl_kernel_close(k);
-	if (ret)
-		return fail(&err, "add device");
+	if (ret) {
+		ret = fail(&err, "add device");
+		goto out;
+	}
 	snprintf(node, sizeof(node), DEV_DIR "%s", info.disk_name);
 	wait_for_node(node);
 	if (want_json || cli_globals.json)
 		print_json(dev_json(&info));
 	else
 		printf("%s\n", node);
-	return CLI_EXIT_OK;
+	ret = CLI_EXIT_OK;
+out:
+	free(extents.v);
+	return ret;
 }
 
 /* Parse "SUB DEV [options]" for the commands that only take flags. */
@@ -531,7 +652,8 @@ struct dev_cmd {
 	const char *usage;
 	bool force, freeze, json;
 	const char *size, *file;
-	bool to_file;
+	bool to_file, remap;
+	struct extent_list extents;
 	uint32_t index;
 };
 
@@ -561,6 +683,16 @@ static int parse_dev_cmd(int argc, char **argv, const struct option *opts,
 		case 'f':
 			dc->file = optarg;
 			break;
+		case 'm':
+			dc->remap = true;
+			break;
+		case 'e': {
+			int ret = add_extent(&dc->extents, optarg);
+
+			if (ret)
+				return -bad_extent(optarg, ret);
+			break;
+		}
 		case 'h':
 			fputs(dc->usage, stdout);
 			return -CLI_EXIT_OK - 1000;
@@ -910,45 +1042,70 @@ static int cmd_reconfigure(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "file", required_argument, NULL, 'f' },
+		{ "remap", no_argument, NULL, 'm' },
+		{ "extent", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct dev_cmd dc = {
 		.usage = "Usage: cinderctl device reconfigure DEV|INDEX --file PATH\n"
+			 "       cinderctl device reconfigure DEV|INDEX --remap --file BLOCKDEV\n"
+			 "                                    [--extent START:LEN:LOWER]...\n"
 			 "\n"
-			 "Give a suspended device a new backing file, then resume it\n"
-			 "with 'cinderctl device resume'.\n",
+			 "Give a suspended device a new backing, then resume it with\n"
+			 "'cinderctl device resume'. A remap device takes a new extent\n"
+			 "table this way, and with it its new size (without --extent: the\n"
+			 "same size, one extent at offset 0 of BLOCKDEV).\n",
 	};
+	struct cl_dev_spec spec;
 	struct cl_dev_info info;
 	struct cl_kernel *k;
 	struct cl_error err;
 	int ret, fd;
 
-	ret = parse_dev_cmd(argc, argv, opts, "f:h", &dc);
-	if (ret)
+	ret = parse_dev_cmd(argc, argv, opts, "f:me:h", &dc);
+	if (ret) {
+		free(dc.extents.v);
 		return parse_exit(ret);
+	}
+	ret = CLI_EXIT_USAGE;
 	if (!dc.file) {
 		cli_error("reconfigure needs --file PATH");
-		return CLI_EXIT_USAGE;
+		goto out;
+	}
+	if (dc.extents.n && !dc.remap) {
+		cli_error("--extent needs --remap");
+		goto out;
 	}
 	ret = open_kernel(&k);
 	if (ret)
-		return ret;
+		goto out;
 	cl_error_clear(&err);
 	ret = cl_kernel_dev_get(k, dc.index, &info, &err);
 	if (ret) {
 		cl_kernel_close(k);
-		return fail(&err, "reconfigure");
+		ret = fail(&err, "reconfigure");
+		goto out;
 	}
 	ret = open_backing(dc.file, info.flags & CL_DEV_READ_ONLY, &fd);
 	if (ret) {
 		cl_kernel_close(k);
-		return ret;
+		goto out;
 	}
-	ret = cl_kernel_dev_reconfigure(k, dc.index, fd, &err);
+	cl_dev_spec_init(&spec);
+	spec.backing_fd = fd;
+	if (dc.remap) {
+		spec.backing_type = CL_BACKING_REMAP;
+		spec.extents = dc.extents.v;
+		spec.nr_extents = dc.extents.n;
+	}
+	ret = cl_kernel_dev_reconfigure_spec(k, dc.index, &spec, &err);
 	close(fd);
 	cl_kernel_close(k);
-	return ret ? fail(&err, "reconfigure") : CLI_EXIT_OK;
+	ret = ret ? fail(&err, "reconfigure") : CLI_EXIT_OK;
+out:
+	free(dc.extents.v);
+	return ret;
 }
 
 static const struct {

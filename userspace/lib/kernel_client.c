@@ -294,9 +294,11 @@ static int transact(struct cl_kernel *k, struct nl_msg *msg,
 	return 0;
 }
 
-static struct nl_msg *new_request(struct cl_kernel *k, uint8_t cmd, int flags)
+/* A request with room for @payload bytes of attributes (0: a page). */
+static struct nl_msg *new_request_sized(struct cl_kernel *k, uint8_t cmd,
+					int flags, size_t payload)
 {
-	struct nl_msg *msg = nlmsg_alloc();
+	struct nl_msg *msg = payload ? nlmsg_alloc_size(payload) : nlmsg_alloc();
 
 	if (!msg)
 		return NULL;
@@ -306,6 +308,33 @@ static struct nl_msg *new_request(struct cl_kernel *k, uint8_t cmd, int flags)
 		return NULL;
 	}
 	return msg;
+}
+
+static struct nl_msg *new_request(struct cl_kernel *k, uint8_t cmd, int flags)
+{
+	return new_request_sized(k, cmd, flags, 0);
+}
+
+/*
+ * A message larger than the socket's send buffer would be EMSGSIZE, and an
+ * error ack echoes the request back: make room both ways.
+ */
+static void fit_send_buffer(struct cl_kernel *k, size_t payload)
+{
+	if (payload > 16 * 1024)
+		nl_socket_set_buffer_size(k->sk, (int)(2 * payload + 65536),
+					  (int)(payload + 4096));
+}
+
+/* Room for the backing attributes of @spec: a remap table can be large. */
+static size_t backing_payload(const struct cl_dev_spec *spec)
+{
+	/* Per extent: its nest header and three u64 attributes. */
+	size_t per_extent = NLA_HDRLEN + 3 * NLA_ALIGN(NLA_HDRLEN + 8);
+	size_t need = 4096 + spec->nr_extents * per_extent +
+		      spec->nr_socket_fds * NLA_HDRLEN * 2;
+
+	return need > 4096 ? need : 0;
 }
 
 static struct nla_policy dev_policy[CINDERBLK_ATTR_MAX + 1] = {
@@ -583,7 +612,12 @@ int cl_kernel_dev_add(struct cl_kernel *k, const struct cl_dev_spec *spec,
 
 	if (spec->volume_id && !spec->volume_id[0])
 		return cl_error_set(err, -EINVAL, "add device: empty volume id");
-	msg = new_request(k, CINDERBLK_CMD_DEV_ADD, 0);
+	if (spec->nr_extents && !spec->extents)
+		return cl_error_set(err, -EINVAL,
+				    "add device: nr_extents without extents");
+	fit_send_buffer(k, backing_payload(spec));
+	msg = new_request_sized(k, CINDERBLK_CMD_DEV_ADD, 0,
+				backing_payload(spec));
 	if (!msg)
 		return cl_error_set(err, -ENOMEM, "add device: out of memory");
 	if (nla_put_u32(msg, CINDERBLK_ATTR_INDEX, spec->index) < 0 ||
@@ -688,11 +722,18 @@ int cl_kernel_dev_reconfigure_spec(struct cl_kernel *k, uint32_t index,
 				   struct cl_error *err)
 {
 	struct reply_ctx ctx = { 0 };
-	struct nl_msg *msg = new_request(k, CINDERBLK_CMD_DEV_RECONFIGURE, 0);
+	struct nl_msg *msg = new_request_sized(k, CINDERBLK_CMD_DEV_RECONFIGURE,
+					       0, backing_payload(spec));
 	char what[48];
 
 	snprintf(what, sizeof(what), "reconfigure %s%u", CINDERBLK_DISK_PREFIX,
 		 index);
+	if (msg && spec->nr_extents && !spec->extents) {
+		nlmsg_free(msg);
+		return cl_error_set(err, -EINVAL, "%s: nr_extents without extents",
+				    what);
+	}
+	fit_send_buffer(k, backing_payload(spec));
 	if (!msg)
 		return cl_error_set(err, -ENOMEM, "%s: out of memory", what);
 	if (nla_put_u32(msg, CINDERBLK_ATTR_INDEX, index) < 0 ||
