@@ -511,7 +511,7 @@ int cl_volume_delete(struct cl_context *ctx, struct cl_volume *vol,
 	}
 	if (conns.count || cur->status == CL_STATUS_IN_USE) {
 		ret = cl_error_set(err, -EBUSY,
-				   "volume %s is in use (%zu connection(s)): disconnect first",
+				   "volume %s is in use (%zu connection(s)): detach or disconnect it first",
 				   cur->id, conns.count);
 		goto out;
 	}
