@@ -278,7 +278,8 @@ static int cbd_remap_check(const struct cbd_extent *ext, u32 nr, u32 lbs,
 
 /* The lower device, held exclusively; the descriptor only names it. */
 static int cbd_remap_hold_lower(struct cbd_remap_backing *rb, int fd,
-				bool read_only, struct netlink_ext_ack *extack)
+				bool read_only, void *holder,
+				struct netlink_ext_ack *extack)
 {
 	struct file *file;
 	dev_t dev;
@@ -307,7 +308,7 @@ static int cbd_remap_hold_lower(struct cbd_remap_backing *rb, int fd,
 	dev = cbd_file_bdev(file)->bd_dev;
 	fput(file);
 
-	ret = cbd_bdev_hold_open(&rb->hold, dev, !read_only, rb);
+	ret = cbd_bdev_hold_open(&rb->hold, dev, !read_only, holder);
 	if (ret == -EBUSY)
 		NL_SET_ERR_MSG(extack,
 			       "lower device is in use (mounted or held exclusively)");
@@ -343,10 +344,12 @@ static void cbd_remap_take_limits(struct cbd_remap_backing *rb, bool read_only)
 /*
  * @size: the device size the table must end at, or 0 to take the table's
  * (reconfigure). Without a table: one extent, [0, size) at lower offset 0.
+ * @holder: the exclusive holder of the lower device, one per cbd device
+ * (a reconfigure may take the device the old table holds).
  */
 int cbd_remap_backing_create(const struct cbd_backing_params *bp,
 			     bool read_only, u32 logical_block_size, u64 size,
-			     struct cbd_backing **out,
+			     void *holder, struct cbd_backing **out,
 			     struct netlink_ext_ack *extack)
 {
 	struct cbd_extent whole = { .length = size };
@@ -387,7 +390,7 @@ int cbd_remap_backing_create(const struct cbd_backing_params *bp,
 	rb->base.type = CINDERBLK_BACKING_REMAP;
 	rb->nr = nr;
 
-	ret = cbd_remap_hold_lower(rb, bp->fd, read_only, extack);
+	ret = cbd_remap_hold_lower(rb, bp->fd, read_only, holder, extack);
 	if (ret)
 		goto err_free;
 	if (bdev_logical_block_size(rb->hold.bdev) > logical_block_size) {

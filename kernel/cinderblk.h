@@ -247,7 +247,7 @@ int cbd_file_backing_create(const struct cbd_backing_params *bp,
 /* backing_remap.c */
 int cbd_remap_backing_create(const struct cbd_backing_params *bp,
 			     bool read_only, u32 logical_block_size, u64 size,
-			     struct cbd_backing **out,
+			     void *holder, struct cbd_backing **out,
 			     struct netlink_ext_ack *extack);
 
 /* genl.c */

@@ -364,11 +364,12 @@ static int cbd_check_add_params(struct cbd_add_params *p,
 
 /*
  * @size: what the device must fit in; 0 on a remap reconfigure, where the
- * new table sets the size.
+ * new table sets the size. @cbd holds block devices exclusively: the same
+ * holder across reconfigures, so a new table can use the same device.
  */
 static int cbd_backing_create(const struct cbd_backing_params *bp,
 			      bool read_only, u32 lbs, u64 size,
-			      struct cbd_backing **out,
+			      struct cbd_device *cbd, struct cbd_backing **out,
 			      struct netlink_ext_ack *extack)
 {
 	struct cbd_backing *b;
@@ -383,8 +384,8 @@ static int cbd_backing_create(const struct cbd_backing_params *bp,
 		ret = cbd_file_backing_create(bp, read_only, &b, extack);
 		break;
 	case CINDERBLK_BACKING_REMAP:
-		ret = cbd_remap_backing_create(bp, read_only, lbs, size, &b,
-					       extack);
+		ret = cbd_remap_backing_create(bp, read_only, lbs, size, cbd,
+					       &b, extack);
 		break;
 	case CINDERBLK_BACKING_NBD:
 		NL_SET_ERR_MSG(extack, "backing type not supported yet");
@@ -562,18 +563,18 @@ int cbd_dev_add(struct cbd_add_params *p, struct cbd_dev_info *info,
 	ret = cbd_check_add_params(p, extack);
 	if (ret)
 		return ret;
-	ret = cbd_backing_create(&p->backing, read_only, p->logical_block_size,
-				 p->size, &b, extack);
-	if (ret)
-		return ret;
 
-	ret = -ENOMEM;
 	cbd = kzalloc(sizeof(*cbd), GFP_KERNEL);
 	if (!cbd)
-		goto err_backing;
+		return -ENOMEM;
 	atomic_inc(&cbd_nr_live);
+	ret = -ENOMEM;
 	cbd->stats = alloc_percpu(struct cbd_stats);
 	if (!cbd->stats)
+		goto err_free;
+	ret = cbd_backing_create(&p->backing, read_only, p->logical_block_size,
+				 p->size, cbd, &b, extack);
+	if (ret)
 		goto err_free;
 
 	spin_lock_init(&cbd->lock);
@@ -659,10 +660,9 @@ err_idr:
 	idr_remove(&cbd_idr, cbd->index);
 err_unlock:
 	mutex_unlock(&cbd_mutex);
+	b->ops->release(b);
 err_free:
 	cbd_free(cbd);
-err_backing:
-	b->ops->release(b);
 	return ret;
 }
 
@@ -946,7 +946,8 @@ int cbd_dev_reconfigure(u32 index, const struct cbd_backing_params *bp,
 	new_size = bp->type == CINDERBLK_BACKING_REMAP && bp->extents ?
 		   0 : cbd->size;
 	ret = cbd_backing_create(bp, cbd->want_flags & CINDERBLK_F_READ_ONLY,
-				 cbd->logical_block_size, new_size, &b, extack);
+				 cbd->logical_block_size, new_size, cbd, &b,
+				 extack);
 	if (ret)
 		goto out;
 	if (!!b->ops->submit_bio != cbd->bio_based) {

@@ -499,7 +499,8 @@ void cbd_msg_put(struct cbd_msg *m, uint16_t type, const void *data, size_t len)
 		abort();
 	a->nla_type = type;
 	a->nla_len = (uint16_t)(NLA_HDRLEN + len);
-	memcpy((char *)a + NLA_HDRLEN, data, len);
+	if (len)
+		memcpy((char *)a + NLA_HDRLEN, data, len);
 	memset((char *)a + NLA_HDRLEN + len, 0, NLA_ALIGN(len) - len);
 	m->len += NLA_HDRLEN + NLA_ALIGN(len);
 }
@@ -514,6 +515,21 @@ void cbd_msg_put_u64(struct cbd_msg *m, uint16_t type, uint64_t v)
 	cbd_msg_put(m, type, &v, sizeof(v));
 }
 
+size_t cbd_msg_nest_start(struct cbd_msg *m, uint16_t type)
+{
+	size_t start = m->len;
+
+	cbd_msg_put(m, type | NLA_F_NESTED, NULL, 0);
+	return start;
+}
+
+void cbd_msg_nest_end(struct cbd_msg *m, size_t start)
+{
+	struct nlattr *a = (struct nlattr *)(m->buf + start);
+
+	a->nla_len = (uint16_t)(m->len - start);
+}
+
 int cbd_msg_send(struct cbd_msg *m)
 {
 	int fd = nl_socket(), ret;
@@ -523,6 +539,55 @@ int cbd_msg_send(struct cbd_msg *m)
 	ret = nl_transact(fd, m, NULL, NULL);
 	close(fd);
 	return ret;
+}
+
+const char *cbd_brd(int n)
+{
+	static char paths[CBD_BRD_COUNT][32];
+	struct stat st;
+	char *path;
+
+	if (n < 0 || n >= CBD_BRD_COUNT)
+		return NULL;
+	path = paths[n];
+	snprintf(path, sizeof(paths[n]), "/dev/ram%d", n);
+	if (stat(path, &st) < 0 &&
+	    cbd_system("modprobe brd rd_nr=%d rd_size=%llu", CBD_BRD_COUNT,
+		       CBD_BRD_SIZE / 1024) != 0)
+		return NULL;
+	if (stat(path, &st) < 0 || !S_ISBLK(st.st_mode))
+		return NULL;
+	return path;
+}
+
+int cbd_add_remap(struct cbd_dev *d, int lower_fd, uint64_t size,
+		  const struct cl_extent *ext, size_t nr, uint32_t flags)
+{
+	struct cl_dev_spec spec;
+
+	memset(d, 0, sizeof(*d));
+	d->backing_fd = lower_fd;
+	d->size = size;
+	cbd_make_uuid(d->volume_id);
+	cl_dev_spec_init(&spec);
+	spec.size = size;
+	spec.volume_id = d->volume_id;
+	spec.backing_type = CL_BACKING_REMAP;
+	spec.backing_fd = lower_fd;
+	spec.extents = ext;
+	spec.nr_extents = nr;
+	spec.flags = flags;
+	return cbd_add_nl_spec(d, &spec);
+}
+
+bool cbd_bdev_free(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_EXCL | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
 }
 
 int cbd_system(const char *fmt, ...)

@@ -93,8 +93,27 @@ void cbd_msg_init(struct cbd_msg *m, uint8_t cmd, uint16_t flags);
 void cbd_msg_put(struct cbd_msg *m, uint16_t type, const void *data, size_t len);
 void cbd_msg_put_u32(struct cbd_msg *m, uint16_t type, uint32_t v);
 void cbd_msg_put_u64(struct cbd_msg *m, uint16_t type, uint64_t v);
+/* Nested attributes: start returns the offset to hand to end. */
+size_t cbd_msg_nest_start(struct cbd_msg *m, uint16_t type);
+void cbd_msg_nest_end(struct cbd_msg *m, size_t start);
 /* Send and wait for the ack: 0 or the kernel's -errno. */
 int cbd_msg_send(struct cbd_msg *m);
+
+/*
+ * Remap backing: raw lower devices. /dev/ramN of brd loaded with
+ * CBD_BRD_COUNT devices of CBD_BRD_SIZE (not together with
+ * cbd_scratch_dir(), which loads brd its own way). NULL on failure.
+ */
+#define CBD_BRD_COUNT		2
+#define CBD_BRD_SIZE		(128 * CBD_MIB)
+const char *cbd_brd(int n);
+/* Add a remap device over the open block device @lower_fd (kept in
+ * d->backing_fd, closed by cbd_dev_cleanup()). @ext NULL: the kernel's
+ * one-extent default. 0 or -errno. */
+int cbd_add_remap(struct cbd_dev *d, int lower_fd, uint64_t size,
+		  const struct cl_extent *ext, size_t nr, uint32_t flags);
+/* Can @path be opened exclusively (O_EXCL on a block device) now? */
+bool cbd_bdev_free(const char *path);
 
 /* Run a shell command; its exit status, or -1. */
 int cbd_system(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
