@@ -132,6 +132,7 @@ static void cbd_remap_submit_bio(struct cbd_backing *b, struct cbd_device *cbd,
 		e = cbd_remap_find(rb, sector);
 		if (unlikely(!e)) {
 			/* Only a bio held across a shrinking reconfigure. */
+			this_cpu_inc(cbd->stats->errors);
 			bio_io_error(bio);
 			return;
 		}

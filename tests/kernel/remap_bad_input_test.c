@@ -35,7 +35,8 @@ FIXTURE_SETUP(rbad)
 {
 	self->k = cbd_nl();
 	ASSERT_NE(NULL, self->k);
-	self->lower_path = cbd_brd(0);
+	/* ram1: cbd_scratch_dir() (file backings) mounts ram0. */
+	self->lower_path = cbd_brd(1);
 	ASSERT_NE(NULL, self->lower_path);
 	self->lower = open(self->lower_path, O_RDWR);
 	ASSERT_LE(0, self->lower);
