@@ -55,7 +55,14 @@ enum cl_dev_state {
 	CL_DEV_STATE_DYING,
 };
 
-/* One extent of a remap backing, in bytes. */
+/*
+ * One extent of a remap backing, in bytes: device bytes [start,
+ * start + length) are bytes [lower_offset, lower_offset + length) of the
+ * lower block device. A table lists them in any order; together they must
+ * cover [0, size) exactly, each a multiple of the logical block size
+ * (EINVAL otherwise), at most the module parameter max_extents of them
+ * (1024 by default).
+ */
 struct cl_extent {
 	uint64_t start;		/* offset in the cbd device */
 	uint64_t length;
@@ -72,7 +79,8 @@ struct cl_dev_spec {
 	const char *volume_id;		/* UUID text; NULL = not sent */
 	enum cl_backing_type backing_type;
 	int backing_fd;			/* file and remap backings */
-	const struct cl_extent *extents; /* remap backing */
+	/* remap: NULL/0 = one extent, [0, size) at lower offset 0 */
+	const struct cl_extent *extents;
 	size_t nr_extents;
 	const int *socket_fds;		/* nbd backing */
 	size_t nr_socket_fds;
@@ -124,7 +132,12 @@ struct cl_kernel;
 CL_API int cl_kernel_open(struct cl_kernel **out, struct cl_error *err);
 CL_API void cl_kernel_close(struct cl_kernel *k);
 
-/* Create a device; @out (may be NULL) receives the new device's info. */
+/*
+ * Create a device; @out (may be NULL) receives the new device's info.
+ * A remap backing (backing_fd: an O_RDWR block device, extents) holds the
+ * block device exclusively while the device exists: -EBUSY when it is
+ * mounted or held by someone else.
+ */
 CL_API int cl_kernel_dev_add(struct cl_kernel *k, const struct cl_dev_spec *spec,
 			     struct cl_dev_info *out, struct cl_error *err);
 /* -EBUSY while the device is open unless @force; -ENODEV if unknown. */
@@ -146,7 +159,8 @@ CL_API int cl_kernel_dev_resume(struct cl_kernel *k, uint32_t index,
 CL_API int cl_kernel_dev_reconfigure(struct cl_kernel *k, uint32_t index,
 				     int backing_fd, struct cl_error *err);
 /* Same for any backing type: uses backing_type, backing_fd, extents and
- * socket_fds of @spec (its index field is ignored). */
+ * socket_fds of @spec (its index field is ignored). A remap device takes
+ * the size of its new table (the resize of a remap device). */
 CL_API int cl_kernel_dev_reconfigure_spec(struct cl_kernel *k, uint32_t index,
 					  const struct cl_dev_spec *spec,
 					  struct cl_error *err);
