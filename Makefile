@@ -46,7 +46,7 @@ check:
 demo:
 	scripts/install-deps.sh
 	$(MAKE) all
-	scripts/vm-run -- scripts/demo
+	scripts/vm-run --udev -- scripts/demo
 
 checkpatch:
 	scripts/checkpatch kernel/*.c kernel/*.h uapi/linux/cinderblk.h
