@@ -186,15 +186,79 @@ static void show_time(struct cli_show *s, const char *key, int64_t usec)
 	cli_show_add(s, key, cli_format_time(usec, buf, sizeof(buf)));
 }
 
-void cli_volume_print(const struct cl_volume *vol)
+/* ---------------------------------------------------------------------- */
+
+struct cli_list {
+	const struct cli_object_form *form;
+	struct json_object *array;	/* with --json */
+	struct cli_table *table;	/* without */
+};
+
+struct cli_list *cli_list_new(const struct cli_object_form *form)
+{
+	struct cli_list *l = calloc(1, sizeof(*l));
+
+	if (!l) {
+		cli_error("out of memory");
+		exit(CLI_EXIT_FAILED);
+	}
+	l->form = form;
+	if (cli_globals.json)
+		l->array = json_object_new_array();
+	else
+		l->table = cli_table_new(form->nr_columns, form->headers);
+	return l;
+}
+
+void cli_list_add(struct cli_list *l, const void *obj)
+{
+	if (l->array)
+		json_object_array_add(l->array, l->form->to_json(obj));
+	else
+		l->form->add_row(l->table, obj);
+}
+
+void cli_list_print(struct cli_list *l)
+{
+	if (l->array) {
+		cli_json_print(l->array);
+	} else {
+		cli_table_print(l->table, stdout);
+		cli_table_free(l->table);
+	}
+	free(l);
+}
+
+/* One object as JSON with --json, else as "key: value" lines. */
+static void print_object(const struct cli_object_form *form, const void *obj)
 {
 	struct cli_show *s;
 
 	if (cli_globals.json) {
-		cli_json_print(cli_volume_json(vol));
+		cli_json_print(form->to_json(obj));
 		return;
 	}
 	s = cli_show_new();
+	form->add_fields(s, obj);
+	cli_show_print(s, stdout);
+	cli_show_free(s);
+}
+
+/* Oldest first; the id breaks ties so that the order is stable. */
+static int compare_created(int64_t a_created, const char *a_id,
+			   int64_t b_created, const char *b_id)
+{
+	if (a_created != b_created)
+		return a_created < b_created ? -1 : 1;
+	return strcmp(a_id, b_id);
+}
+
+/* ---------------------------------------------------------------------- */
+
+static void volume_fields(struct cli_show *s, const void *obj)
+{
+	const struct cl_volume *vol = obj;
+
 	cli_show_add(s, "id", vol->id);
 	cli_show_add(s, "name", vol->name);
 	cli_show_add(s, "description", vol->description);
@@ -213,19 +277,68 @@ void cli_volume_print(const struct cl_volume *vol)
 	cli_show_add(s, "snapshot_id", vol->snapshot_id);
 	show_time(s, "created_at", vol->created_at);
 	show_time(s, "updated_at", vol->updated_at);
-	cli_show_print(s, stdout);
-	cli_show_free(s);
 }
 
-void cli_snapshot_print(const struct cl_snapshot *snap)
+static void volume_row(struct cli_table *t, const void *obj)
 {
-	struct cli_show *s;
+	const struct cl_volume *v = obj;
+	char size[32], created[64];
+	const char *cells[6] = {
+		v->id, v->name, size, cl_status_name(v->status),
+		v->backend_name,
+		cli_format_time(v->created_at, created, sizeof(created)),
+	};
 
-	if (cli_globals.json) {
-		cli_json_print(cli_snapshot_json(snap));
-		return;
-	}
-	s = cli_show_new();
+	snprintf(size, sizeof(size), "%" PRIu64 " GiB", v->size);
+	cli_table_add(t, cells);
+}
+
+static struct json_object *volume_json(const void *obj)
+{
+	return cli_volume_json(obj);
+}
+
+static const char *const volume_headers[] = {
+	"ID", "NAME", "SIZE", "STATUS", "BACKEND", "CREATED"
+};
+
+const struct cli_object_form cli_volume_form = {
+	volume_json, volume_fields, 6, volume_headers, volume_row
+};
+
+static int compare_volumes(const void *x, const void *y)
+{
+	const struct cl_volume *a = *(struct cl_volume *const *)x;
+	const struct cl_volume *b = *(struct cl_volume *const *)y;
+
+	return compare_created(a->created_at, a->id, b->created_at, b->id);
+}
+
+void cli_volume_list_sort(struct cl_volume_list *list)
+{
+	qsort(list->items, list->count, sizeof(list->items[0]), compare_volumes);
+}
+
+void cli_volume_print(const struct cl_volume *vol)
+{
+	print_object(&cli_volume_form, vol);
+}
+
+void cli_volume_list_print(const struct cl_volume_list *list)
+{
+	struct cli_list *l = cli_list_new(&cli_volume_form);
+
+	for (size_t i = 0; i < list->count; i++)
+		cli_list_add(l, list->items[i]);
+	cli_list_print(l);
+}
+
+/* ---------------------------------------------------------------------- */
+
+static void snapshot_fields(struct cli_show *s, const void *obj)
+{
+	const struct cl_snapshot *snap = obj;
+
 	cli_show_add(s, "id", snap->id);
 	cli_show_add(s, "name", snap->name);
 	cli_show_add(s, "description", snap->description);
@@ -238,19 +351,69 @@ void cli_snapshot_print(const struct cl_snapshot *snap)
 	cli_show_add(s, "provider_id", snap->provider_id);
 	show_time(s, "created_at", snap->created_at);
 	show_time(s, "updated_at", snap->updated_at);
-	cli_show_print(s, stdout);
-	cli_show_free(s);
 }
 
-void cli_connection_print(const struct cl_connection *conn)
+static void snapshot_row(struct cli_table *t, const void *obj)
 {
-	struct cli_show *s;
+	const struct cl_snapshot *s = obj;
+	char size[32], created[64];
+	const char *cells[6] = {
+		s->id, s->name, s->volume_id, size,
+		cl_status_name(s->status),
+		cli_format_time(s->created_at, created, sizeof(created)),
+	};
 
-	if (cli_globals.json) {
-		cli_json_print(cli_connection_json(conn));
-		return;
-	}
-	s = cli_show_new();
+	snprintf(size, sizeof(size), "%" PRIu64 " GiB", s->volume_size);
+	cli_table_add(t, cells);
+}
+
+static struct json_object *snapshot_json(const void *obj)
+{
+	return cli_snapshot_json(obj);
+}
+
+static const char *const snapshot_headers[] = {
+	"ID", "NAME", "VOLUME", "SIZE", "STATUS", "CREATED"
+};
+
+const struct cli_object_form cli_snapshot_form = {
+	snapshot_json, snapshot_fields, 6, snapshot_headers, snapshot_row
+};
+
+static int compare_snapshots(const void *x, const void *y)
+{
+	const struct cl_snapshot *a = *(struct cl_snapshot *const *)x;
+	const struct cl_snapshot *b = *(struct cl_snapshot *const *)y;
+
+	return compare_created(a->created_at, a->id, b->created_at, b->id);
+}
+
+void cli_snapshot_list_sort(struct cl_snapshot_list *list)
+{
+	qsort(list->items, list->count, sizeof(list->items[0]),
+	      compare_snapshots);
+}
+
+void cli_snapshot_print(const struct cl_snapshot *snap)
+{
+	print_object(&cli_snapshot_form, snap);
+}
+
+void cli_snapshot_list_print(const struct cl_snapshot_list *list)
+{
+	struct cli_list *l = cli_list_new(&cli_snapshot_form);
+
+	for (size_t i = 0; i < list->count; i++)
+		cli_list_add(l, list->items[i]);
+	cli_list_print(l);
+}
+
+/* ---------------------------------------------------------------------- */
+
+static void connection_fields(struct cli_show *s, const void *obj)
+{
+	const struct cl_connection *conn = obj;
+
 	cli_show_add(s, "id", conn->id);
 	cli_show_add(s, "volume_id", conn->volume_id);
 	cli_show_add(s, "backend", conn->backend_name);
@@ -268,107 +431,50 @@ void cli_connection_print(const struct cl_connection *conn)
 		cli_show_add(s, "device_state", device_state(conn));
 	show_time(s, "created_at", conn->created_at);
 	show_time(s, "updated_at", conn->updated_at);
-	cli_show_print(s, stdout);
-	cli_show_free(s);
 }
 
-void cli_volume_list_print(const struct cl_volume_list *list)
+static void connection_row(struct cli_table *t, const void *obj)
 {
-	static const char *const headers[] = {
-		"ID", "NAME", "SIZE", "STATUS", "BACKEND", "CREATED"
+	const struct cl_connection *c = obj;
+	const char *cells[8] = {
+		c->id, c->volume_id, c->attached_host,
+		c->driver_volume_type, cl_attach_mode_name(c->attach_mode),
+		cl_attach_status_name(c->status), c->device_path,
+		device_state(c),
 	};
-	struct cli_table *t;
 
-	if (cli_globals.json) {
-		struct json_object *arr = json_object_new_array();
-
-		for (size_t i = 0; i < list->count; i++)
-			json_object_array_add(arr, cli_volume_json(list->items[i]));
-		cli_json_print(arr);
-		return;
-	}
-	t = cli_table_new(6, headers);
-	for (size_t i = 0; i < list->count; i++) {
-		const struct cl_volume *v = list->items[i];
-		char size[32], created[64];
-		const char *cells[6] = {
-			v->id, v->name, size, cl_status_name(v->status),
-			v->backend_name,
-			cli_format_time(v->created_at, created, sizeof(created)),
-		};
-
-		snprintf(size, sizeof(size), "%" PRIu64 " GiB", v->size);
-		cli_table_add(t, cells);
-	}
-	cli_table_print(t, stdout);
-	cli_table_free(t);
+	cli_table_add(t, cells);
 }
 
-void cli_snapshot_list_print(const struct cl_snapshot_list *list)
+static struct json_object *connection_json(const void *obj)
 {
-	static const char *const headers[] = {
-		"ID", "NAME", "VOLUME", "SIZE", "STATUS", "CREATED"
-	};
-	struct cli_table *t;
+	return cli_connection_json(obj);
+}
 
-	if (cli_globals.json) {
-		struct json_object *arr = json_object_new_array();
+static const char *const connection_headers[] = {
+	"ID", "VOLUME", "HOST", "TYPE", "MODE", "STATUS", "DEVICE", "STATE"
+};
 
-		for (size_t i = 0; i < list->count; i++)
-			json_object_array_add(arr,
-					      cli_snapshot_json(list->items[i]));
-		cli_json_print(arr);
-		return;
-	}
-	t = cli_table_new(6, headers);
-	for (size_t i = 0; i < list->count; i++) {
-		const struct cl_snapshot *s = list->items[i];
-		char size[32], created[64];
-		const char *cells[6] = {
-			s->id, s->name, s->volume_id, size,
-			cl_status_name(s->status),
-			cli_format_time(s->created_at, created, sizeof(created)),
-		};
+const struct cli_object_form cli_connection_form = {
+	connection_json, connection_fields, 8, connection_headers,
+	connection_row
+};
 
-		snprintf(size, sizeof(size), "%" PRIu64 " GiB", s->volume_size);
-		cli_table_add(t, cells);
-	}
-	cli_table_print(t, stdout);
-	cli_table_free(t);
+void cli_connection_print(const struct cl_connection *conn)
+{
+	print_object(&cli_connection_form, conn);
 }
 
 void cli_connection_list_print(const struct cl_connection_list *list)
 {
-	static const char *const headers[] = {
-		"ID", "VOLUME", "HOST", "TYPE", "MODE", "STATUS", "DEVICE",
-		"STATE"
-	};
-	struct cli_table *t;
+	struct cli_list *l = cli_list_new(&cli_connection_form);
 
-	if (cli_globals.json) {
-		struct json_object *arr = json_object_new_array();
-
-		for (size_t i = 0; i < list->count; i++)
-			json_object_array_add(arr,
-					      cli_connection_json(list->items[i]));
-		cli_json_print(arr);
-		return;
-	}
-	t = cli_table_new(8, headers);
-	for (size_t i = 0; i < list->count; i++) {
-		const struct cl_connection *c = list->items[i];
-		const char *cells[8] = {
-			c->id, c->volume_id, c->attached_host,
-			c->driver_volume_type, cl_attach_mode_name(c->attach_mode),
-			cl_attach_status_name(c->status), c->device_path,
-			device_state(c),
-		};
-
-		cli_table_add(t, cells);
-	}
-	cli_table_print(t, stdout);
-	cli_table_free(t);
+	for (size_t i = 0; i < list->count; i++)
+		cli_list_add(l, list->items[i]);
+	cli_list_print(l);
 }
+
+/* ---------------------------------------------------------------------- */
 
 void cli_stats_print(const struct cl_backend_stats *stats)
 {

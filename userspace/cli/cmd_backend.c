@@ -27,15 +27,60 @@ static long long backend_volume_count(struct cl_context *ctx, const char *name)
 	return count;
 }
 
+/* One row of "backend list": a configured backend and whether it opens. */
+struct backend_entry {
+	const char *name;
+	const char *driver;
+	long long volumes;	/* -1 when unknown */
+	bool is_default;
+	const char *error;	/* why it does not open, NULL when it does */
+};
+
+static struct json_object *backend_entry_json(const void *obj)
+{
+	const struct backend_entry *e = obj;
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "name", json_object_new_string(e->name));
+	json_object_object_add(o, "driver", cli_json_string(e->driver));
+	json_object_object_add(o, "volumes", json_object_new_int64(e->volumes));
+	json_object_object_add(o, "default", json_object_new_boolean(e->is_default));
+	json_object_object_add(o, "ok", json_object_new_boolean(!e->error));
+	json_object_object_add(o, "error", cli_json_string(e->error));
+	return o;
+}
+
+static void backend_entry_row(struct cli_table *t, const void *obj)
+{
+	const struct backend_entry *e = obj;
+	char state[CL_ERROR_MSG_MAX + 16], vols[32];
+	const char *cells[5] = {
+		e->name, e->driver, e->volumes < 0 ? "?" : vols,
+		e->is_default ? "yes" : "", state
+	};
+
+	if (e->error)
+		snprintf(state, sizeof(state), "error: %s",
+			 e->error[0] ? e->error : "cannot open");
+	else
+		snprintf(state, sizeof(state), "ok");
+	snprintf(vols, sizeof(vols), "%lld", e->volumes);
+	cli_table_add(t, cells);
+}
+
+static const char *const backend_headers[] = {
+	"NAME", "DRIVER", "VOLUMES", "DEFAULT", "STATE"
+};
+
+static const struct cli_object_form backend_entry_form = {
+	backend_entry_json, NULL, 5, backend_headers, backend_entry_row
+};
+
 static int backend_list(const struct cli_action *self, int argc, char **argv)
 {
-	static const char *const headers[] = {
-		"NAME", "DRIVER", "VOLUMES", "DEFAULT", "STATE"
-	};
 	struct cl_context *ctx;
 	struct cl_error err = { 0 };
-	struct json_object *arr = NULL;
-	struct cli_table *t = NULL;
+	struct cli_list *l;
 	const char *default_name;
 	char **names = NULL;
 	size_t count = 0;
@@ -51,53 +96,23 @@ static int backend_list(const struct cli_action *self, int argc, char **argv)
 	if (cl_backend_names(ctx, &names, &count, &err))
 		return cli_fail(&err, "cannot list backends");
 	default_name = cli_default_backend_name();
-	if (cli_globals.json)
-		arr = json_object_new_array();
-	else
-		t = cli_table_new(5, headers);
+	l = cli_list_new(&backend_entry_form);
 	for (size_t i = 0; i < count; i++) {
 		struct cl_backend *be = NULL;
 		struct cl_error open_err = { 0 };
 		/* Opening runs the driver's checks: that is the state shown. */
 		int open_ret = cl_backend_get(ctx, names[i], &be, &open_err);
-		long long volumes = backend_volume_count(ctx, names[i]);
-		bool is_default = !strcmp(names[i], default_name);
-		const char *driver = be ? cl_backend_driver_name(be) : NULL;
-		char state[CL_ERROR_MSG_MAX + 16], vols[32];
+		struct backend_entry e = {
+			.name = names[i],
+			.driver = be ? cl_backend_driver_name(be) : NULL,
+			.volumes = backend_volume_count(ctx, names[i]),
+			.is_default = !strcmp(names[i], default_name),
+			.error = open_ret ? open_err.msg : NULL,
+		};
 
-		if (open_ret)
-			snprintf(state, sizeof(state), "error: %s",
-				 open_err.msg[0] ? open_err.msg : "cannot open");
-		else
-			snprintf(state, sizeof(state), "ok");
-		snprintf(vols, sizeof(vols), "%lld", volumes);
-		if (arr) {
-			struct json_object *o = json_object_new_object();
-
-			json_object_object_add(o, "name", json_object_new_string(names[i]));
-			json_object_object_add(o, "driver", cli_json_string(driver));
-			json_object_object_add(o, "volumes", json_object_new_int64(volumes));
-			json_object_object_add(o, "default",
-					       json_object_new_boolean(is_default));
-			json_object_object_add(o, "ok", json_object_new_boolean(!open_ret));
-			json_object_object_add(o, "error", open_ret ?
-					       json_object_new_string(open_err.msg) : NULL);
-			json_object_array_add(arr, o);
-		} else {
-			const char *cells[5] = {
-				names[i], driver, volumes < 0 ? "?" : vols,
-				is_default ? "yes" : "", state
-			};
-
-			cli_table_add(t, cells);
-		}
+		cli_list_add(l, &e);
 	}
-	if (arr) {
-		cli_json_print(arr);
-	} else {
-		cli_table_print(t, stdout);
-		cli_table_free(t);
-	}
+	cli_list_print(l);
 	cl_strv_free(names, count);
 	return CLI_EXIT_OK;
 }

@@ -63,16 +63,6 @@ static int snapshot_create(const struct cli_action *self, int argc, char **argv)
 	return ret;
 }
 
-static int compare_created(const void *x, const void *y)
-{
-	const struct cl_snapshot *a = *(struct cl_snapshot *const *)x;
-	const struct cl_snapshot *b = *(struct cl_snapshot *const *)y;
-
-	if (a->created_at != b->created_at)
-		return a->created_at < b->created_at ? -1 : 1;
-	return strcmp(a->id, b->id);
-}
-
 static int snapshot_list(const struct cli_action *self, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -119,8 +109,7 @@ static int snapshot_list(const struct cli_action *self, int argc, char **argv)
 	if (cl_snapshot_find(ctx, &filter, &list, &err)) {
 		ret = cli_fail(&err, "cannot list snapshots");
 	} else {
-		qsort(list.items, list.count, sizeof(list.items[0]),
-		      compare_created);
+		cli_snapshot_list_sort(&list);
 		cli_snapshot_list_print(&list);
 	}
 	cl_snapshot_list_free(&list);

@@ -152,16 +152,6 @@ out:
 	return ret;
 }
 
-static int compare_created(const void *x, const void *y)
-{
-	const struct cl_volume *a = *(struct cl_volume *const *)x;
-	const struct cl_volume *b = *(struct cl_volume *const *)y;
-
-	if (a->created_at != b->created_at)
-		return a->created_at < b->created_at ? -1 : 1;
-	return strcmp(a->id, b->id);
-}
-
 static int volume_list(const struct cli_action *self, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -217,7 +207,7 @@ static int volume_list(const struct cli_action *self, int argc, char **argv)
 			list.items[kept++] = list.items[i];
 	}
 	list.count = kept;
-	qsort(list.items, list.count, sizeof(list.items[0]), compare_created);
+	cli_volume_list_sort(&list);
 	cli_volume_list_print(&list);
 	cl_volume_list_free(&list);
 	return CLI_EXIT_OK;
