@@ -94,7 +94,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "1..26"
+echo "1..27"
 
 modprobe loop 2>/dev/null
 modprobe dm-snapshot 2>/dev/null
@@ -270,6 +270,12 @@ run cctl volume create 1 --backend zeroing
 Z=$out
 ranges=$(lvm lvs --noheadings -o seg_pe_ranges "$VG/volume-$Z" </dev/null 2>/dev/null | tr -d ' ')
 dd if="$T/pat1" of="/dev/$VG/volume-$Z" bs=1M count=2 oflag=direct conv=notrunc status=none
+run cctl snapshot create "$Z"
+ZS=$out
+run cctl snapshot delete "$ZS"
+lvs_read
+check "volume_clear=zero: a COW snapshot's store is wiped and the snapshot removed" \
+	eval 'test -n "$ZS" && test "$rc" = 0 && ! lv_exists _snapshot-$ZS'
 run cctl volume delete "$Z"
 lvmc lvcreate -q -Zn -Wn -an -L 1g -n probe "$VG" "$ranges" >/dev/null 2>&1 &&
 	lvmc lvchange -q -ay "$VG/probe" >/dev/null 2>&1
