@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,24 +127,71 @@ int cli_option_error(const char *group, const struct cli_action *self,
 	}
 }
 
+int cli_next_option(const char *group, const struct cli_action *self,
+		    int argc, char **argv, const char *shortopts,
+		    const struct option *longopts, int *code)
+{
+	int c;
+
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) == 'J')
+		cli_globals.json = true;
+	if (c == -1)
+		return 0;
+	if (c == 'h' || c == '?' || c == ':') {
+		*code = cli_option_error(group, self, c, argv);
+		return -1;
+	}
+	return c;
+}
+
 bool cli_common_options(const char *group, const struct cli_action *self,
 			int argc, char **argv, int *code)
 {
 	static const struct option opts[] = {
 		CLI_OPT_HELP, CLI_OPT_JSON, { 0 }
 	};
-	int c;
 
 	*code = CLI_EXIT_OK;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (c == 'J') {
-			cli_globals.json = true;
-			continue;
-		}
-		*code = cli_option_error(group, self, c, argv);
-		return true;
+	return cli_next_option(group, self, argc, argv, ":h", opts, code) != 0;
+}
+
+bool cli_action_ready(const char *group, const struct cli_action *self,
+		      int argc, char **argv, int min_args, int max_args,
+		      struct cl_context **ctx, int *code)
+{
+	if (cli_common_options(group, self, argc, argv, code))
+		return false;
+	*code = cli_check_args(group, self, argc - optind, min_args, max_args);
+	if (*code == CLI_EXIT_OK)
+		*code = cli_context(ctx);
+	return *code == CLI_EXIT_OK;
+}
+
+int cli_for_each_ref(struct cl_context *ctx, int count, char **refs,
+		     int (*one)(struct cl_context *ctx, const char *ref,
+				void *data),
+		     void *data)
+{
+	int worst = CLI_EXIT_OK;
+
+	for (int i = 0; i < count; i++) {
+		int ret = one(ctx, refs[i], data);
+
+		if (ret > worst)
+			worst = ret;
 	}
-	return false;
+	return worst;
+}
+
+int cli_failf(const struct cl_error *err, const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return cli_fail(err, what);
 }
 
 int cli_check_args(const char *group, const struct cli_action *self,

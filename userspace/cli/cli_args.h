@@ -52,11 +52,43 @@ int cli_option_error(const char *group, const struct cli_action *self,
 		     int c, char **argv);
 
 /*
+ * getopt_long() for an action, with --json and --help and bad options
+ * handled here: the next option of the action's own, 0 after the last
+ * one, or -1 when the action must stop and return *@code (help printed,
+ * bad option). @shortopts starts with ":h" like every action's.
+ */
+int cli_next_option(const char *group, const struct cli_action *self,
+		    int argc, char **argv, const char *shortopts,
+		    const struct option *longopts, int *code);
+
+/*
  * Parse the options of an action that has only --help and --json. True
  * when the action must stop and return *@code (help printed, bad option).
  */
 bool cli_common_options(const char *group, const struct cli_action *self,
 			int argc, char **argv, int *code);
+
+/*
+ * The start of an action that has only --help and --json: its options,
+ * between @min_args and @max_args arguments (see cli_check_args()), then
+ * the context in *@ctx. False when the action must stop and return *@code.
+ */
+bool cli_action_ready(const char *group, const struct cli_action *self,
+		      int argc, char **argv, int min_args, int max_args,
+		      struct cl_context **ctx, int *code);
+
+/*
+ * Run @one on each of @count object references (an action's VOLUME...
+ * arguments): every one is tried, the worst exit code is returned.
+ */
+int cli_for_each_ref(struct cl_context *ctx, int count, char **refs,
+		     int (*one)(struct cl_context *ctx, const char *ref,
+				void *data),
+		     void *data);
+
+/* cli_fail() with a printf-style "what". */
+int cli_failf(const struct cl_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /*
  * Check that @have positional arguments lie in [@min, @max] (max -1 = no

@@ -244,6 +244,15 @@ static void print_object(const struct cli_object_form *form, const void *obj)
 	cli_show_free(s);
 }
 
+void cli_print_result(const struct cli_object_form *form, const void *obj,
+		      const char *text)
+{
+	if (cli_globals.json)
+		cli_json_print(form->to_json(obj));
+	else
+		puts(text);
+}
+
 /* Oldest first; the id breaks ties so that the order is stable. */
 static int compare_created(int64_t a_created, const char *a_id,
 			   int64_t b_created, const char *b_id)

@@ -43,6 +43,13 @@ struct cli_list *cli_list_new(const struct cli_object_form *form);
 void cli_list_add(struct cli_list *l, const void *obj);
 void cli_list_print(struct cli_list *l);
 
+/*
+ * What an action made or changed: @text (an id, a device path), or the
+ * whole @obj as JSON with cli_globals.json.
+ */
+void cli_print_result(const struct cli_object_form *form, const void *obj,
+		      const char *text);
+
 /* Print one object as "key: value" lines, or as JSON with cli_globals.json. */
 void cli_volume_print(const struct cl_volume *vol);
 void cli_snapshot_print(const struct cl_snapshot *snap);

@@ -28,7 +28,8 @@ static int snapshot_create(const struct cli_action *self, int argc, char **argv)
 	struct cl_error err = { 0 };
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, ":hn:d:", opts, NULL)) != -1) {
+	while ((c = cli_next_option(GROUP, self, argc, argv, ":hn:d:", opts,
+				    &ret)) > 0) {
 		switch (c) {
 		case 'n':
 			name = optarg;
@@ -36,13 +37,10 @@ static int snapshot_create(const struct cli_action *self, int argc, char **argv)
 		case 'd':
 			description = optarg;
 			break;
-		case 'J':
-			cli_globals.json = true;
-			break;
-		default:
-			return cli_option_error(GROUP, self, c, argv);
 		}
 	}
+	if (c < 0)
+		return ret;
 	ret = cli_check_args(GROUP, self, argc - optind, 1, 1);
 	if (!ret)
 		ret = cli_context(&ctx);
@@ -53,10 +51,7 @@ static int snapshot_create(const struct cli_action *self, int argc, char **argv)
 	if (cl_volume_create_snapshot(ctx, vol, name, description, &snap, &err)) {
 		ret = cli_fail(&err, "cannot create the snapshot");
 	} else {
-		if (cli_globals.json)
-			cli_json_print(cli_snapshot_json(snap));
-		else
-			puts(snap->id);
+		cli_print_result(&cli_snapshot_form, snap, snap->id);
 		cl_snapshot_free(snap);
 	}
 	cl_volume_free(vol);
@@ -79,7 +74,8 @@ static int snapshot_list(const struct cli_action *self, int argc, char **argv)
 	const char *volume = NULL;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, ":hv:n:", opts, NULL)) != -1) {
+	while ((c = cli_next_option(GROUP, self, argc, argv, ":hv:n:", opts,
+				    &ret)) > 0) {
 		switch (c) {
 		case 'v':
 			volume = optarg;
@@ -90,13 +86,10 @@ static int snapshot_list(const struct cli_action *self, int argc, char **argv)
 		case 'n':
 			filter.name = optarg;
 			break;
-		case 'J':
-			cli_globals.json = true;
-			break;
-		default:
-			return cli_option_error(GROUP, self, c, argv);
 		}
 	}
+	if (c < 0)
+		return ret;
 	ret = cli_check_args(GROUP, self, argc - optind, 0, 0);
 	if (!ret)
 		ret = cli_context(&ctx);
@@ -123,13 +116,9 @@ static int snapshot_show(const struct cli_action *self, int argc, char **argv)
 	struct cl_snapshot *snap;
 	int ret;
 
-	if (cli_common_options(GROUP, self, argc, argv, &ret))
+	if (!cli_action_ready(GROUP, self, argc, argv, 1, 1, &ctx, &ret))
 		return ret;
-	ret = cli_check_args(GROUP, self, argc - optind, 1, 1);
-	if (!ret)
-		ret = cli_context(&ctx);
-	if (!ret)
-		ret = cli_find_snapshot(ctx, argv[optind], &snap);
+	ret = cli_find_snapshot(ctx, argv[optind], &snap);
 	if (ret)
 		return ret;
 	cli_snapshot_print(snap);
@@ -137,35 +126,27 @@ static int snapshot_show(const struct cli_action *self, int argc, char **argv)
 	return CLI_EXIT_OK;
 }
 
+static int delete_one(struct cl_context *ctx, const char *ref, void *unused)
+{
+	struct cl_snapshot *snap = NULL;
+	struct cl_error err = { 0 };
+	int ret = cli_find_snapshot(ctx, ref, &snap);
+
+	if (!ret && cl_snapshot_delete(ctx, snap, &err))
+		ret = cli_failf(&err, "cannot delete snapshot %s", snap->id);
+	cl_snapshot_free(snap);
+	return ret;
+}
+
 static int snapshot_delete(const struct cli_action *self, int argc, char **argv)
 {
 	struct cl_context *ctx;
-	int ret, worst = 0;
+	int ret;
 
-	if (cli_common_options(GROUP, self, argc, argv, &ret))
+	if (!cli_action_ready(GROUP, self, argc, argv, 1, -1, &ctx, &ret))
 		return ret;
-	ret = cli_check_args(GROUP, self, argc - optind, 1, -1);
-	if (!ret)
-		ret = cli_context(&ctx);
-	if (ret)
-		return ret;
-	for (int i = optind; i < argc; i++) {
-		struct cl_snapshot *snap = NULL;
-		struct cl_error err = { 0 };
-
-		ret = cli_find_snapshot(ctx, argv[i], &snap);
-		if (!ret && cl_snapshot_delete(ctx, snap, &err)) {
-			char what[128];
-
-			snprintf(what, sizeof(what), "cannot delete snapshot %s",
-				 snap->id);
-			ret = cli_fail(&err, what);
-		}
-		cl_snapshot_free(snap);
-		if (ret > worst)
-			worst = ret;
-	}
-	return worst;
+	return cli_for_each_ref(ctx, argc - optind, argv + optind, delete_one,
+				NULL);
 }
 
 static int snapshot_restore(const struct cli_action *self, int argc,
@@ -188,7 +169,8 @@ static int snapshot_restore(const struct cli_action *self, int argc,
 	struct cl_error err = { 0 };
 	int c, ret = 0;
 
-	while ((c = getopt_long(argc, argv, ":hn:d:s:m:", opts, NULL)) != -1) {
+	while ((c = cli_next_option(GROUP, self, argc, argv, ":hn:d:s:m:",
+				    opts, &ret)) > 0) {
 		switch (c) {
 		case 'n':
 			vopts.name = optarg;
@@ -208,16 +190,12 @@ static int snapshot_restore(const struct cli_action *self, int argc,
 		case 'i':
 			vopts.id = optarg;
 			break;
-		case 'J':
-			cli_globals.json = true;
-			break;
-		default:
-			ret = cli_option_error(GROUP, self, c, argv);
-			goto out;
 		}
 		if (ret)
 			goto out;
 	}
+	if (c < 0)
+		goto out;
 	ret = cli_check_args(GROUP, self, argc - optind, 1, 1);
 	if (!ret)
 		ret = cli_context(&ctx);
@@ -236,10 +214,7 @@ static int snapshot_restore(const struct cli_action *self, int argc,
 		ret = cli_fail(&err, "cannot restore the snapshot");
 		goto out;
 	}
-	if (cli_globals.json)
-		cli_json_print(cli_volume_json(vol));
-	else
-		puts(vol->id);
+	cli_print_result(&cli_volume_form, vol, vol->id);
 	cl_volume_free(vol);
 out:
 	cl_snapshot_free(snap);
