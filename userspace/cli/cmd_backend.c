@@ -86,12 +86,7 @@ static int backend_list(const struct cli_action *self, int argc, char **argv)
 	size_t count = 0;
 	int ret;
 
-	if (cli_common_options(GROUP, self, argc, argv, &ret))
-		return ret;
-	ret = cli_check_args(GROUP, self, argc - optind, 0, 0);
-	if (!ret)
-		ret = cli_context(&ctx);
-	if (ret)
+	if (!cli_action_ready(GROUP, self, argc, argv, 0, 0, &ctx, &ret))
 		return ret;
 	if (cl_backend_names(ctx, &names, &count, &err))
 		return cli_fail(&err, "cannot list backends");
@@ -127,13 +122,9 @@ static int backend_show(const struct cli_action *self, int argc, char **argv)
 	long long volumes;
 	int ret, stats_ret;
 
-	if (cli_common_options(GROUP, self, argc, argv, &ret))
+	if (!cli_action_ready(GROUP, self, argc, argv, 0, 1, &ctx, &ret))
 		return ret;
-	ret = cli_check_args(GROUP, self, argc - optind, 0, 1);
-	if (!ret)
-		ret = cli_context(&ctx);
-	if (!ret)
-		ret = cli_backend(optind < argc ? argv[optind] : NULL, &be);
+	ret = cli_backend(optind < argc ? argv[optind] : NULL, &be);
 	if (ret)
 		return ret;
 	options = cl_backend_options(be);
@@ -196,18 +187,11 @@ static int backend_stats(const struct cli_action *self, int argc, char **argv)
 	bool refresh = false;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, ":hr", opts, NULL)) != -1) {
-		switch (c) {
-		case 'r':
-			refresh = true;
-			break;
-		case 'J':
-			cli_globals.json = true;
-			break;
-		default:
-			return cli_option_error(GROUP, self, c, argv);
-		}
-	}
+	while ((c = cli_next_option(GROUP, self, argc, argv, ":hr", opts,
+				    &ret)) > 0)
+		refresh = true;		/* -r, the only option */
+	if (c < 0)
+		return ret;
 	ret = cli_check_args(GROUP, self, argc - optind, 0, 1);
 	if (!ret)
 		ret = cli_backend(optind < argc ? argv[optind] : NULL, &be);

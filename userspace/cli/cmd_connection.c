@@ -29,7 +29,8 @@ static int connection_list(const struct cli_action *self, int argc, char **argv)
 	const char *volume = NULL;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, ":hv:", opts, NULL)) != -1) {
+	while ((c = cli_next_option(GROUP, self, argc, argv, ":hv:", opts,
+				    &ret)) > 0) {
 		switch (c) {
 		case 'v':
 			volume = optarg;
@@ -37,13 +38,10 @@ static int connection_list(const struct cli_action *self, int argc, char **argv)
 		case 'B':
 			filter.backend = optarg;
 			break;
-		case 'J':
-			cli_globals.json = true;
-			break;
-		default:
-			return cli_option_error(GROUP, self, c, argv);
 		}
 	}
+	if (c < 0)
+		return ret;
 	ret = cli_check_args(GROUP, self, argc - optind, 0, 0);
 	if (!ret)
 		ret = cli_context(&ctx);
@@ -68,13 +66,9 @@ static int connection_show(const struct cli_action *self, int argc, char **argv)
 	struct cl_connection *conn;
 	int ret;
 
-	if (cli_common_options(GROUP, self, argc, argv, &ret))
+	if (!cli_action_ready(GROUP, self, argc, argv, 1, 1, &ctx, &ret))
 		return ret;
-	ret = cli_check_args(GROUP, self, argc - optind, 1, 1);
-	if (!ret)
-		ret = cli_context(&ctx);
-	if (!ret)
-		ret = cli_find_connection(ctx, argv[optind], &conn);
+	ret = cli_find_connection(ctx, argv[optind], &conn);
 	if (ret)
 		return ret;
 	cli_connection_print(conn);
@@ -82,36 +76,29 @@ static int connection_show(const struct cli_action *self, int argc, char **argv)
 	return CLI_EXIT_OK;
 }
 
+static int disconnect_one(struct cl_context *ctx, const char *ref,
+			  void *unused)
+{
+	struct cl_connection *conn = NULL;
+	struct cl_error err = { 0 };
+	int ret = cli_find_connection(ctx, ref, &conn);
+
+	if (!ret && cl_connection_disconnect(ctx, conn, &err))
+		ret = cli_failf(&err, "cannot disconnect %s", conn->id);
+	cl_connection_free(conn);
+	return ret;
+}
+
 static int connection_disconnect(const struct cli_action *self, int argc,
 				 char **argv)
 {
 	struct cl_context *ctx;
-	int ret, worst = 0;
+	int ret;
 
-	if (cli_common_options(GROUP, self, argc, argv, &ret))
+	if (!cli_action_ready(GROUP, self, argc, argv, 1, -1, &ctx, &ret))
 		return ret;
-	ret = cli_check_args(GROUP, self, argc - optind, 1, -1);
-	if (!ret)
-		ret = cli_context(&ctx);
-	if (ret)
-		return ret;
-	for (int i = optind; i < argc; i++) {
-		struct cl_connection *conn = NULL;
-		struct cl_error err = { 0 };
-
-		ret = cli_find_connection(ctx, argv[i], &conn);
-		if (!ret && cl_connection_disconnect(ctx, conn, &err)) {
-			char what[128];
-
-			snprintf(what, sizeof(what), "cannot disconnect %s",
-				 conn->id);
-			ret = cli_fail(&err, what);
-		}
-		cl_connection_free(conn);
-		if (ret > worst)
-			worst = ret;
-	}
-	return worst;
+	return cli_for_each_ref(ctx, argc - optind, argv + optind,
+				disconnect_one, NULL);
 }
 
 int cli_reconcile_run(const char *group, const struct cli_action *self,
@@ -127,18 +114,11 @@ int cli_reconcile_run(const char *group, const struct cli_action *self,
 	bool dry_run = false;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, ":hn", opts, NULL)) != -1) {
-		switch (c) {
-		case 'n':
-			dry_run = true;
-			break;
-		case 'J':
-			cli_globals.json = true;
-			break;
-		default:
-			return cli_option_error(group, self, c, argv);
-		}
-	}
+	while ((c = cli_next_option(group, self, argc, argv, ":hn", opts,
+				    &ret)) > 0)
+		dry_run = true;		/* -n, the only option */
+	if (c < 0)
+		return ret;
 	ret = cli_check_args(group, self, argc - optind, 0, 0);
 	if (!ret)
 		ret = cli_context(&ctx);

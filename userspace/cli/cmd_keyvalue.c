@@ -21,12 +21,7 @@ static int kv_get(const struct cli_action *self, int argc, char **argv)
 	char *value;
 	int ret;
 
-	if (cli_common_options(GROUP, self, argc, argv, &ret))
-		return ret;
-	ret = cli_check_args(GROUP, self, argc - optind, 1, 1);
-	if (!ret)
-		ret = cli_context(&ctx);
-	if (ret)
+	if (!cli_action_ready(GROUP, self, argc, argv, 1, 1, &ctx, &ret))
 		return ret;
 	ret = cl_kv_get(ctx, argv[optind], &value, &err);
 	if (ret == -ENOENT) {
@@ -83,11 +78,8 @@ static int kv_delete(const struct cli_action *self, int argc, char **argv)
 	struct cl_context *ctx;
 	int ret;
 
-	if (cli_common_options(GROUP, self, argc, argv, &ret))
+	if (!cli_action_ready(GROUP, self, argc, argv, 1, -1, &ctx, &ret))
 		return ret;
-	ret = cli_check_args(GROUP, self, argc - optind, 1, -1);
-	if (!ret)
-		ret = cli_context(&ctx);
 	for (int i = optind; !ret && i < argc; i++) {
 		struct cl_error err = { 0 };
 
@@ -105,12 +97,7 @@ static int kv_list(const struct cli_action *self, int argc, char **argv)
 	struct cl_error err = { 0 };
 	int ret;
 
-	if (cli_common_options(GROUP, self, argc, argv, &ret))
-		return ret;
-	ret = cli_check_args(GROUP, self, argc - optind, 0, 1);
-	if (!ret)
-		ret = cli_context(&ctx);
-	if (ret)
+	if (!cli_action_ready(GROUP, self, argc, argv, 0, 1, &ctx, &ret))
 		return ret;
 	if (cl_kv_list(ctx, optind < argc ? argv[optind] : NULL, &pairs, &err))
 		return cli_fail(&err, "cannot list the keys");
