@@ -55,19 +55,19 @@ static void create_args_free(struct create_args *a)
 	cl_dict_clear(&a->qos_specs);
 }
 
-/* One create/clone option; -1 when @c is not one of them. */
+/* One of CREATE_OPTIONS. */
 static int create_option(struct create_args *a, int c, const char *arg)
 {
 	switch (c) {
 	case 'n':
 		a->opts.name = arg;
-		return 0;
+		break;
 	case 'd':
 		a->opts.description = arg;
-		return 0;
+		break;
 	case 'b':
 		a->opts.bootable = true;
-		return 0;
+		break;
 	case 'm':
 		return cli_parse_key_value(arg, "metadata", &a->metadata);
 	case 'e':
@@ -76,16 +76,15 @@ static int create_option(struct create_args *a, int c, const char *arg)
 		return cli_parse_key_value(arg, "QoS spec", &a->qos_specs);
 	case 'i':
 		a->opts.id = arg;
-		return 0;
+		break;
 	case 's':
 		a->size_text = arg;
-		return 0;
+		break;
 	case 'B':
 		a->backend = arg;
-		return 0;
-	default:
-		return -1;
+		break;
 	}
+	return CLI_EXIT_OK;
 }
 
 static void create_args_finish(struct create_args *a)
@@ -93,15 +92,6 @@ static void create_args_finish(struct create_args *a)
 	a->opts.metadata = a->metadata.count ? &a->metadata : NULL;
 	a->opts.extra_specs = a->extra_specs.count ? &a->extra_specs : NULL;
 	a->opts.qos_specs = a->qos_specs.count ? &a->qos_specs : NULL;
-}
-
-/* Print a created volume: its id, or the whole object with --json. */
-static void print_created(const struct cl_volume *vol)
-{
-	if (cli_globals.json)
-		cli_json_print(cli_volume_json(vol));
-	else
-		puts(vol->id);
 }
 
 static int volume_create(const struct cli_action *self, int argc, char **argv)
@@ -115,17 +105,14 @@ static int volume_create(const struct cli_action *self, int argc, char **argv)
 	struct cl_error err = { 0 };
 	int c, ret = 0;
 
-	while ((c = getopt_long(argc, argv, ":hn:d:m:s:", opts, NULL)) != -1) {
-		if (c == 'J') {
-			cli_globals.json = true;
-			continue;
-		}
+	while ((c = cli_next_option(GROUP, self, argc, argv, ":hn:d:m:s:", opts,
+				    &ret)) > 0) {
 		ret = create_option(&a, c, optarg);
-		if (ret < 0)
-			ret = cli_option_error(GROUP, self, c, argv);
-		if (ret || c == 'h')
+		if (ret)
 			goto out;
 	}
+	if (c < 0)
+		goto out;
 	if (!a.size_text) {
 		ret = cli_check_args(GROUP, self, argc - optind, 1, 1);
 		if (ret)
@@ -145,7 +132,7 @@ static int volume_create(const struct cli_action *self, int argc, char **argv)
 		ret = cli_fail(&err, "cannot create the volume");
 		goto out;
 	}
-	print_created(vol);
+	cli_print_result(&cli_volume_form, vol, vol->id);
 	cl_volume_free(vol);
 out:
 	create_args_free(&a);
@@ -169,7 +156,8 @@ static int volume_list(const struct cli_action *self, int argc, char **argv)
 	size_t kept = 0;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, ":hn:s:", opts, NULL)) != -1) {
+	while ((c = cli_next_option(GROUP, self, argc, argv, ":hn:s:", opts,
+				    &ret)) > 0) {
 		switch (c) {
 		case 'B':
 			filter.backend = optarg;
@@ -180,13 +168,10 @@ static int volume_list(const struct cli_action *self, int argc, char **argv)
 		case 's':
 			status = optarg;
 			break;
-		case 'J':
-			cli_globals.json = true;
-			break;
-		default:
-			return cli_option_error(GROUP, self, c, argv);
 		}
 	}
+	if (c < 0)
+		return ret;
 	ret = cli_check_args(GROUP, self, argc - optind, 0, 0);
 	if (ret)
 		return ret;
@@ -219,13 +204,9 @@ static int volume_show(const struct cli_action *self, int argc, char **argv)
 	struct cl_volume *vol = NULL;
 	int ret;
 
-	if (cli_common_options(GROUP, self, argc, argv, &ret))
+	if (!cli_action_ready(GROUP, self, argc, argv, 1, 1, &ctx, &ret))
 		return ret;
-	ret = cli_check_args(GROUP, self, argc - optind, 1, 1);
-	if (!ret)
-		ret = cli_context(&ctx);
-	if (!ret)
-		ret = cli_find_volume(ctx, argv[optind], &vol);
+	ret = cli_find_volume(ctx, argv[optind], &vol);
 	if (ret)
 		return ret;
 	cli_volume_print(vol);
@@ -276,17 +257,18 @@ static int volume_clone(const struct cli_action *self, int argc, char **argv)
 	struct cl_error err = { 0 };
 	int c, ret = 0;
 
-	while ((c = getopt_long(argc, argv, ":hn:d:m:s:", opts, NULL)) != -1) {
-		if (c == 'J') {
-			cli_globals.json = true;
-			continue;
-		}
-		ret = c == 'B' ? -1 : create_option(&a, c, optarg);
-		if (ret < 0)
+	while ((c = cli_next_option(GROUP, self, argc, argv, ":hn:d:m:s:", opts,
+				    &ret)) > 0) {
+		/* A clone stays on its source's backend. */
+		if (c == 'B')
 			ret = cli_option_error(GROUP, self, c, argv);
-		if (ret || c == 'h')
+		else
+			ret = create_option(&a, c, optarg);
+		if (ret)
 			goto out;
 	}
+	if (c < 0)
+		goto out;
 	ret = cli_check_args(GROUP, self, argc - optind, 1, 1);
 	if (!ret && a.size_text)
 		ret = cli_parse_size(a.size_text, "size", &a.opts.size);
@@ -307,7 +289,7 @@ static int volume_clone(const struct cli_action *self, int argc, char **argv)
 		ret = cli_fail(&err, "cannot clone the volume");
 		goto out;
 	}
-	print_created(vol);
+	cli_print_result(&cli_volume_form, vol, vol->id);
 	cl_volume_free(vol);
 out:
 	cl_volume_free(src);
@@ -315,43 +297,36 @@ out:
 	return ret;
 }
 
+static int delete_one(struct cl_context *ctx, const char *ref, void *unused)
+{
+	struct cl_snapshot_list snaps = { 0 };
+	struct cl_error err = { 0 };
+	struct cl_volume *vol = NULL;
+	int ret = cli_find_volume(ctx, ref, &vol);
+
+	if (!ret && cl_volume_snapshots(ctx, vol, &snaps, NULL) == 0 &&
+	    snaps.count) {
+		cli_error("volume %s has %zu snapshot(s): delete them first (cinderctl snapshot list --volume %s)",
+			  vol->id, snaps.count, vol->id);
+		ret = CLI_EXIT_FAILED;
+	} else if (!ret && cl_volume_delete(ctx, vol, &err)) {
+		ret = cli_failf(&err, "cannot delete volume %s", vol->id);
+	}
+	cl_snapshot_list_free(&snaps);
+	cl_volume_free(vol);
+	return ret;
+}
+
 static int volume_delete(const struct cli_action *self, int argc, char **argv)
 {
 	struct cl_context *ctx;
-	int ret, worst = 0;
+	int ret;
 
-	if (cli_common_options(GROUP, self, argc, argv, &ret))
-		return ret;
-	ret = cli_check_args(GROUP, self, argc - optind, 1, -1);
-	if (!ret)
-		ret = cli_context(&ctx);
-	if (ret)
+	if (!cli_action_ready(GROUP, self, argc, argv, 1, -1, &ctx, &ret))
 		return ret;
 	/* Delete what can be deleted, report the rest, exit with the worst. */
-	for (int i = optind; i < argc; i++) {
-		struct cl_snapshot_list snaps = { 0 };
-		struct cl_error err = { 0 };
-		struct cl_volume *vol = NULL;
-
-		ret = cli_find_volume(ctx, argv[i], &vol);
-		if (!ret && cl_volume_snapshots(ctx, vol, &snaps, NULL) == 0 &&
-		    snaps.count) {
-			cli_error("volume %s has %zu snapshot(s): delete them first (cinderctl snapshot list --volume %s)",
-				  vol->id, snaps.count, vol->id);
-			ret = CLI_EXIT_FAILED;
-		} else if (!ret && cl_volume_delete(ctx, vol, &err)) {
-			char what[128];
-
-			snprintf(what, sizeof(what), "cannot delete volume %s",
-				 vol->id);
-			ret = cli_fail(&err, what);
-		}
-		cl_snapshot_list_free(&snaps);
-		cl_volume_free(vol);
-		if (ret > worst)
-			worst = ret;
-	}
-	return worst;
+	return cli_for_each_ref(ctx, argc - optind, argv + optind, delete_one,
+				NULL);
 }
 
 static int volume_update(const struct cli_action *self, int argc, char **argv)
@@ -370,7 +345,8 @@ static int volume_update(const struct cli_action *self, int argc, char **argv)
 	char *old_name, *old_description;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, ":hn:d:", opts, NULL)) != -1) {
+	while ((c = cli_next_option(GROUP, self, argc, argv, ":hn:d:", opts,
+				    &ret)) > 0) {
 		switch (c) {
 		case 'n':
 			name = optarg;
@@ -384,13 +360,10 @@ static int volume_update(const struct cli_action *self, int argc, char **argv)
 				return ret;
 			set_bootable = true;
 			break;
-		case 'J':
-			cli_globals.json = true;
-			break;
-		default:
-			return cli_option_error(GROUP, self, c, argv);
 		}
 	}
+	if (c < 0)
+		return ret;
 	ret = cli_check_args(GROUP, self, argc - optind, 1, 1);
 	if (ret)
 		return ret;
@@ -470,13 +443,9 @@ static int volume_unset_metadata(const struct cli_action *self, int argc,
 	struct cl_error err = { 0 };
 	int ret;
 
-	if (cli_common_options(GROUP, self, argc, argv, &ret))
+	if (!cli_action_ready(GROUP, self, argc, argv, 2, -1, &ctx, &ret))
 		return ret;
-	ret = cli_check_args(GROUP, self, argc - optind, 2, -1);
-	if (!ret)
-		ret = cli_context(&ctx);
-	if (!ret)
-		ret = cli_find_volume(ctx, argv[optind], &vol);
+	ret = cli_find_volume(ctx, argv[optind], &vol);
 	if (ret)
 		return ret;
 	for (int i = optind + 1; i < argc; i++) {
@@ -541,7 +510,8 @@ static int volume_connect(const struct cli_action *self, int argc, char **argv)
 	struct cl_error err = { 0 };
 	int c, ret = 0;
 
-	while ((c = getopt_long(argc, argv, ":hC:m:", opts, NULL)) != -1) {
+	while ((c = cli_next_option(GROUP, self, argc, argv, ":hC:m:", opts,
+				    &ret)) > 0) {
 		switch (c) {
 		case 'C':
 			ret = optarg[0] == '{' ?
@@ -552,16 +522,12 @@ static int volume_connect(const struct cli_action *self, int argc, char **argv)
 		case 'm':
 			ret = parse_mode(optarg, &mode);
 			break;
-		case 'J':
-			cli_globals.json = true;
-			break;
-		default:
-			ret = cli_option_error(GROUP, self, c, argv);
-			goto out;
 		}
 		if (ret)
 			goto out;
 	}
+	if (c < 0)
+		goto out;
 	ret = cli_check_args(GROUP, self, argc - optind, 1, -1);
 	/* KEY=VALUE words after the volume add to the connector. */
 	for (int i = optind + 1; !ret && i < argc; i++)
@@ -586,10 +552,7 @@ static int volume_connect(const struct cli_action *self, int argc, char **argv)
 		ret = cli_fail(&err, "cannot connect the volume");
 		goto out;
 	}
-	if (cli_globals.json)
-		cli_json_print(cli_connection_json(conn));
-	else
-		puts(conn->id);
+	cli_print_result(&cli_connection_form, conn, conn->id);
 	cl_connection_free(conn);
 out:
 	cl_volume_free(vol);
@@ -606,13 +569,9 @@ static int volume_disconnect(const struct cli_action *self, int argc,
 	struct cl_error err = { 0 };
 	int ret;
 
-	if (cli_common_options(GROUP, self, argc, argv, &ret))
+	if (!cli_action_ready(GROUP, self, argc, argv, 1, 2, &ctx, &ret))
 		return ret;
-	ret = cli_check_args(GROUP, self, argc - optind, 1, 2);
-	if (!ret)
-		ret = cli_context(&ctx);
-	if (!ret)
-		ret = cli_find_volume(ctx, argv[optind], &vol);
+	ret = cli_find_volume(ctx, argv[optind], &vol);
 	if (ret)
 		return ret;
 	if (optind + 1 < argc) {
@@ -657,20 +616,14 @@ static int volume_attach(const struct cli_action *self, int argc, char **argv)
 	struct cl_error err = { 0 };
 	int c, ret = 0;
 
-	while ((c = getopt_long(argc, argv, ":hm:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'm':
-			ret = parse_mode(optarg, &mode);
-			if (ret)
-				return ret;
-			break;
-		case 'J':
-			cli_globals.json = true;
-			break;
-		default:
-			return cli_option_error(GROUP, self, c, argv);
-		}
+	while ((c = cli_next_option(GROUP, self, argc, argv, ":hm:", opts,
+				    &ret)) > 0) {
+		ret = parse_mode(optarg, &mode);	/* -m, the only option */
+		if (ret)
+			return ret;
 	}
+	if (c < 0)
+		return ret;
 	ret = cli_check_args(GROUP, self, argc - optind, 1, 1);
 	if (!ret)
 		ret = cli_context(&ctx);
@@ -684,12 +637,21 @@ static int volume_attach(const struct cli_action *self, int argc, char **argv)
 		if (ret == CLI_EXIT_NOT_FOUND)
 			ret = CLI_EXIT_FAILED;
 	} else {
-		if (cli_globals.json)
-			cli_json_print(cli_connection_json(conn));
-		else
-			puts(conn->device_path);
+		cli_print_result(&cli_connection_form, conn, conn->device_path);
 		cl_connection_free(conn);
 	}
+	cl_volume_free(vol);
+	return ret;
+}
+
+static int detach_one(struct cl_context *ctx, const char *ref, void *force)
+{
+	struct cl_volume *vol = NULL;
+	struct cl_error err = { 0 };
+	int ret = cli_find_volume(ctx, ref, &vol);
+
+	if (!ret && cl_volume_detach(ctx, vol, *(bool *)force, &err))
+		ret = cli_fail(&err, "cannot detach the volume");
 	cl_volume_free(vol);
 	return ret;
 }
@@ -702,37 +664,20 @@ static int volume_detach(const struct cli_action *self, int argc, char **argv)
 	};
 	struct cl_context *ctx;
 	bool force = false;
-	int c, ret, worst = 0;
+	int c, ret;
 
-	while ((c = getopt_long(argc, argv, ":hf", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			force = true;
-			break;
-		case 'J':
-			cli_globals.json = true;
-			break;
-		default:
-			return cli_option_error(GROUP, self, c, argv);
-		}
-	}
+	while ((c = cli_next_option(GROUP, self, argc, argv, ":hf", opts,
+				    &ret)) > 0)
+		force = true;		/* -f, the only option */
+	if (c < 0)
+		return ret;
 	ret = cli_check_args(GROUP, self, argc - optind, 1, -1);
 	if (!ret)
 		ret = cli_context(&ctx);
 	if (ret)
 		return ret;
-	for (int i = optind; i < argc; i++) {
-		struct cl_volume *vol = NULL;
-		struct cl_error err = { 0 };
-
-		ret = cli_find_volume(ctx, argv[i], &vol);
-		if (!ret && cl_volume_detach(ctx, vol, force, &err))
-			ret = cli_fail(&err, "cannot detach the volume");
-		cl_volume_free(vol);
-		if (ret > worst)
-			worst = ret;
-	}
-	return worst;
+	return cli_for_each_ref(ctx, argc - optind, argv + optind, detach_one,
+				&force);
 }
 
 static int volume_reconcile(const struct cli_action *self, int argc,
