@@ -167,6 +167,42 @@ bool cli_action_ready(const char *group, const struct cli_action *self,
 	return *code == CLI_EXIT_OK;
 }
 
+bool cli_list_ready(const char *group, const struct cli_action *self,
+		    int argc, char **argv, const char *shortopts,
+		    const struct option *longopts, struct cli_list_filter *f,
+		    struct cl_context **ctx, int *code)
+{
+	const char *volume = NULL;
+	int c;
+
+	while ((c = cli_next_option(group, self, argc, argv, shortopts,
+				    longopts, code)) > 0) {
+		switch (c) {
+		case 'v':
+			volume = optarg;
+			break;
+		case 'B':
+			f->filter.backend = optarg;
+			break;
+		case 'n':
+			f->filter.name = optarg;
+			break;
+		}
+	}
+	if (c < 0)
+		return false;
+	*code = cli_check_args(group, self, argc - optind, 0, 0);
+	if (!*code)
+		*code = cli_context(ctx);
+	if (!*code && volume)
+		*code = cli_find_volume(*ctx, volume, &f->volume);
+	if (*code)
+		return false;
+	if (f->volume)
+		f->filter.volume_id = f->volume->id;
+	return true;
+}
+
 int cli_for_each_ref(struct cl_context *ctx, int count, char **refs,
 		     int (*one)(struct cl_context *ctx, const char *ref,
 				void *data),

@@ -77,6 +77,23 @@ bool cli_action_ready(const char *group, const struct cli_action *self,
 		      int argc, char **argv, int min_args, int max_args,
 		      struct cl_context **ctx, int *code);
 
+/* What "snapshot list" and "connection list" select. */
+struct cli_list_filter {
+	struct cl_filter filter;
+	struct cl_volume *volume;	/* --volume, found; cl_volume_free() it */
+};
+
+/*
+ * The start of a list action whose options (@longopts, @shortopts) are
+ * among -v/--volume VOLUME, --backend NAME (B) and -n/--name NAME: the
+ * options into @f, no arguments, the context in *@ctx, the volume found.
+ * False when the action must stop and return *@code.
+ */
+bool cli_list_ready(const char *group, const struct cli_action *self,
+		    int argc, char **argv, const char *shortopts,
+		    const struct option *longopts, struct cli_list_filter *f,
+		    struct cl_context **ctx, int *code);
+
 /*
  * Run @one on each of @count object references (an action's VOLUME...
  * arguments): every one is tried, the worst exit code is returned.

@@ -66,47 +66,23 @@ static int snapshot_list(const struct cli_action *self, int argc, char **argv)
 		{ "name", required_argument, NULL, 'n' },
 		CLI_OPT_HELP, CLI_OPT_JSON, { 0 }
 	};
-	struct cl_filter filter = { 0 };
+	struct cli_list_filter f = { 0 };
 	struct cl_snapshot_list list = { 0 };
 	struct cl_context *ctx;
-	struct cl_volume *vol = NULL;
 	struct cl_error err = { 0 };
-	const char *volume = NULL;
-	int c, ret;
+	int ret;
 
-	while ((c = cli_next_option(GROUP, self, argc, argv, ":hv:n:", opts,
-				    &ret)) > 0) {
-		switch (c) {
-		case 'v':
-			volume = optarg;
-			break;
-		case 'B':
-			filter.backend = optarg;
-			break;
-		case 'n':
-			filter.name = optarg;
-			break;
-		}
-	}
-	if (c < 0)
+	if (!cli_list_ready(GROUP, self, argc, argv, ":hv:n:", opts, &f, &ctx,
+			    &ret))
 		return ret;
-	ret = cli_check_args(GROUP, self, argc - optind, 0, 0);
-	if (!ret)
-		ret = cli_context(&ctx);
-	if (!ret && volume)
-		ret = cli_find_volume(ctx, volume, &vol);
-	if (ret)
-		return ret;
-	if (vol)
-		filter.volume_id = vol->id;
-	if (cl_snapshot_find(ctx, &filter, &list, &err)) {
+	if (cl_snapshot_find(ctx, &f.filter, &list, &err)) {
 		ret = cli_fail(&err, "cannot list snapshots");
 	} else {
 		cli_snapshot_list_sort(&list);
 		cli_snapshot_list_print(&list);
 	}
 	cl_snapshot_list_free(&list);
-	cl_volume_free(vol);
+	cl_volume_free(f.volume);
 	return ret;
 }
 
