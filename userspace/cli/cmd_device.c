@@ -259,6 +259,28 @@ static int fail(const struct cl_error *err, const char *what)
 	return cli_exit_code(err->code);
 }
 
+/*
+ * What a subcommand does with the module open: 0, a negative errno with
+ * @err filled, or an exit code whose error it has already printed.
+ */
+typedef int (*kernel_op)(struct cl_kernel *k, void *data, struct cl_error *err);
+
+/* Open the module, run @op and close it; a library failure is reported as @what. */
+static int run_on_kernel(kernel_op op, void *data, const char *what)
+{
+	struct cl_kernel *k;
+	struct cl_error err;
+	int ret;
+
+	ret = open_kernel(&k);
+	if (ret)
+		return ret;
+	cl_error_clear(&err);
+	ret = op(k, data, &err);
+	cl_kernel_close(k);
+	return ret < 0 ? fail(&err, what) : ret;
+}
+
 /* One line of /sys/block/cbdN/cinderblk/NAME, without the newline. */
 static bool read_sysfs(const struct cl_dev_info *info, const char *name,
 		       char *buf, size_t size)
@@ -444,6 +466,19 @@ static int open_backing(const char *path, bool read_only, int *fd)
 	return CLI_EXIT_OK;
 }
 
+/* add: the device @spec describes, created as @info. */
+struct add_job {
+	const struct cl_dev_spec *spec;
+	struct cl_dev_info info;
+};
+
+static int add_op(struct cl_kernel *k, void *data, struct cl_error *err)
+{
+	struct add_job *job = data;
+
+	return cl_kernel_dev_add(k, job->spec, &job->info, err);
+}
+
 static int cmd_add(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -464,9 +499,7 @@ static int cmd_add(int argc, char **argv)
 	struct extent_list extents = { 0 };
 	struct cl_extent whole;
 	struct cl_dev_spec spec;
-	struct cl_dev_info info;
-	struct cl_kernel *k;
-	struct cl_error err;
+	struct add_job job;
 	char uuid_text[CL_VOLUME_ID_LEN + 1], node[64];
 	uint64_t size = 0, file_size;
 	bool read_only = false, discard = true, remap = false;
@@ -607,11 +640,6 @@ static int cmd_add(int argc, char **argv)
 		}
 	}
 
-	ret = open_kernel(&k);
-	if (ret) {
-		close(fd);
-		goto out;
-	}
 	spec.size = size;
 	spec.volume_id = uuid_text;
 	spec.backing_type = remap ? CL_BACKING_REMAP : CL_BACKING_FILE;
@@ -626,19 +654,16 @@ static int cmd_add(int argc, char **argv)
 		spec.extents = &whole;
 		spec.nr_extents = 1;
 	}
-	cl_error_clear(&err);
-	ret = cl_kernel_dev_add(k, &spec, &info, &err);
+	job.spec = &spec;
+	ret = run_on_kernel(add_op, &job, "add device");
 	/* The module holds its own reference to the file. */
 	close(fd);
-	cl_kernel_close(k);
-	if (ret) {
-		ret = fail(&err, "add device");
+	if (ret)
 		goto out;
-	}
-	snprintf(node, sizeof(node), DEV_DIR "%s", info.disk_name);
+	snprintf(node, sizeof(node), DEV_DIR "%s", job.info.disk_name);
 	wait_for_node(node);
 	if (want_json || cli_globals.json)
-		print_json(dev_json(&info));
+		print_json(dev_json(&job.info));
 	else
 		printf("%s\n", node);
 	ret = CLI_EXIT_OK;
@@ -647,7 +672,7 @@ out:
 	return ret;
 }
 
-/* Parse "SUB DEV [options]" for the commands that only take flags. */
+/* The options and DEV of a subcommand that acts on one device. */
 struct dev_cmd {
 	const char *usage;
 	bool force, freeze, json;
@@ -655,13 +680,20 @@ struct dev_cmd {
 	bool to_file, remap;
 	struct extent_list extents;
 	uint32_t index;
+	uint64_t new_size;		/* resize */
+	struct cl_dev_info info;	/* show, resize, reconfigure: the device */
 };
 
-static int parse_dev_cmd(int argc, char **argv, const struct option *opts,
-			 const char *shortopts, struct dev_cmd *dc)
+/*
+ * The options and DEV of @argv into @dc. False when the subcommand must
+ * stop and return *@code (help printed, bad usage); the extents are freed.
+ */
+static bool parse_dev_cmd(int argc, char **argv, const struct option *opts,
+			  const char *shortopts, struct dev_cmd *dc, int *code)
 {
-	int c;
+	int c, ret;
 
+	*code = CLI_EXIT_USAGE;
 	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
 		switch (c) {
 		case 'F':
@@ -686,66 +718,75 @@ static int parse_dev_cmd(int argc, char **argv, const struct option *opts,
 		case 'm':
 			dc->remap = true;
 			break;
-		case 'e': {
-			int ret = add_extent(&dc->extents, optarg);
-
-			if (ret)
-				return -bad_extent(optarg, ret);
+		case 'e':
+			ret = add_extent(&dc->extents, optarg);
+			if (ret) {
+				*code = bad_extent(optarg, ret);
+				goto stop;
+			}
 			break;
-		}
 		case 'h':
 			fputs(dc->usage, stdout);
-			return -CLI_EXIT_OK - 1000;
+			*code = CLI_EXIT_OK;
+			goto stop;
 		default:
-			return -CLI_EXIT_USAGE;
+			goto stop;
 		}
 	}
 	if (optind >= argc) {
 		cli_error("missing device (see --help)");
-		return -CLI_EXIT_USAGE;
+		goto stop;
 	}
 	if (optind + 1 < argc) {
 		cli_error("unexpected argument '%s'", argv[optind + 1]);
-		return -CLI_EXIT_USAGE;
+		goto stop;
 	}
-	if (parse_device(argv[optind], &dc->index))
-		return -bad_device(argv[optind]);
-	return 0;
+	if (parse_device(argv[optind], &dc->index)) {
+		*code = bad_device(argv[optind]);
+		goto stop;
+	}
+	return true;
+stop:
+	free(dc->extents.v);
+	dc->extents = (struct extent_list){ 0 };
+	return false;
 }
 
-/* The exit code hidden in parse_dev_cmd's negative return. */
-static int parse_exit(int ret)
-{
-	return ret == -CLI_EXIT_OK - 1000 ? CLI_EXIT_OK : -ret;
-}
+/*
+ * A subcommand of "cinderctl device": add and list parse their own options
+ * (run); the others act on one device, "SUB DEV [options]", told by data.
+ */
+struct dev_subcommand {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *shortopts;
+	const struct option *opts;
+	const char *usage;
+	/* After the options, before the module: 0 or a usage error's exit code. */
+	int (*check)(struct dev_cmd *dc);
+	kernel_op op;		/* on the struct dev_cmd; failures named by name */
+};
 
-static int cmd_remove(int argc, char **argv)
+static int run_dev_subcommand(const struct dev_subcommand *sub, int argc,
+			      char **argv)
 {
-	static const struct option opts[] = {
-		{ "force", no_argument, NULL, 'F' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	struct dev_cmd dc = {
-		.usage = "Usage: cinderctl device remove DEV|INDEX [--force]\n"
-			 "\n"
-			 "Detach a device. Refused while the device is open unless\n"
-			 "--force, which fails the I/O still in flight.\n",
-	};
-	struct cl_kernel *k;
-	struct cl_error err;
+	struct dev_cmd dc = { .usage = sub->usage };
 	int ret;
 
-	ret = parse_dev_cmd(argc, argv, opts, "Fh", &dc);
-	if (ret)
-		return parse_exit(ret);
-	ret = open_kernel(&k);
-	if (ret)
+	if (!parse_dev_cmd(argc, argv, sub->opts, sub->shortopts, &dc, &ret))
 		return ret;
-	cl_error_clear(&err);
-	ret = cl_kernel_dev_remove(k, dc.index, dc.force, &err);
-	cl_kernel_close(k);
-	return ret ? fail(&err, "remove") : CLI_EXIT_OK;
+	ret = sub->check ? sub->check(&dc) : 0;
+	if (!ret)
+		ret = run_on_kernel(sub->op, &dc, sub->name);
+	free(dc.extents.v);
+	return ret;
+}
+
+static int remove_op(struct cl_kernel *k, void *data, struct cl_error *err)
+{
+	const struct dev_cmd *dc = data;
+
+	return cl_kernel_dev_remove(k, dc->index, dc->force, err);
 }
 
 static void print_dev_text(const struct cl_dev_info *info)
@@ -788,40 +829,31 @@ static void print_dev_text(const struct cl_dev_info *info)
 	}
 }
 
-static int cmd_show(int argc, char **argv)
+static int show_op(struct cl_kernel *k, void *data, struct cl_error *err)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	struct dev_cmd dc = {
-		.usage = "Usage: cinderctl device show DEV|INDEX [--json]\n"
-			 "\n"
-			 "Index, volume id, backing, size, state, flags, open count and\n"
-			 "I/O statistics of a device.\n",
-	};
-	struct cl_dev_info info;
-	struct cl_kernel *k;
-	struct cl_error err;
+	struct dev_cmd *dc = data;
 	int ret;
 
-	ret = parse_dev_cmd(argc, argv, opts, "h", &dc);
-	if (ret)
-		return parse_exit(ret);
-	ret = open_kernel(&k);
+	ret = cl_kernel_dev_get(k, dc->index, &dc->info, err);
 	if (ret)
 		return ret;
-	cl_error_clear(&err);
-	ret = cl_kernel_dev_get(k, dc.index, &info, &err);
-	cl_kernel_close(k);
-	if (ret)
-		return fail(&err, "show");
-	if (dc.json || want_json || cli_globals.json)
-		print_json(dev_json(&info));
+	if (dc->json || want_json || cli_globals.json)
+		print_json(dev_json(&dc->info));
 	else
-		print_dev_text(&info);
+		print_dev_text(&dc->info);
 	return CLI_EXIT_OK;
+}
+
+struct dev_list {
+	struct cl_dev_info *devs;
+	size_t n;
+};
+
+static int list_op(struct cl_kernel *k, void *data, struct cl_error *err)
+{
+	struct dev_list *list = data;
+
+	return cl_kernel_dev_list(k, &list->devs, &list->n, err);
 }
 
 static int cmd_list(int argc, char **argv)
@@ -831,9 +863,8 @@ static int cmd_list(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
+	struct dev_list list;
 	struct cl_dev_info *devs;
-	struct cl_kernel *k;
-	struct cl_error err;
 	bool json = want_json || cli_globals.json;
 	size_t n;
 	int c, ret;
@@ -856,14 +887,11 @@ static int cmd_list(int argc, char **argv)
 		cli_error("unexpected argument '%s'", argv[optind]);
 		return CLI_EXIT_USAGE;
 	}
-	ret = open_kernel(&k);
+	ret = run_on_kernel(list_op, &list, "list");
 	if (ret)
 		return ret;
-	cl_error_clear(&err);
-	ret = cl_kernel_dev_list(k, &devs, &n, &err);
-	cl_kernel_close(k);
-	if (ret)
-		return fail(&err, "list");
+	devs = list.devs;
+	n = list.n;
 	if (json) {
 		struct json_object *arr = json_object_new_array();
 
@@ -908,146 +936,170 @@ static bool backing_path(const struct cl_dev_info *info, char *buf, size_t size)
 	return true;
 }
 
-static int cmd_resize(int argc, char **argv)
+/* resize: to dc->new_size, or with --to-file to the size of the backing. */
+static int resize_op(struct cl_kernel *k, void *data, struct cl_error *err)
 {
-	static const struct option opts[] = {
-		{ "size", required_argument, NULL, 's' },
-		{ "to-file", optional_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	struct dev_cmd dc = {
+	struct dev_cmd *dc = data;
+	char path[PATH_MAX];
+	int fd, ret;
+
+	ret = cl_kernel_dev_get(k, dc->index, &dc->info, err);
+	if (ret)
+		return ret;
+	if (dc->to_file) {
+		if (dc->file) {
+			snprintf(path, sizeof(path), "%s", dc->file);
+		} else if (!backing_path(&dc->info, path, sizeof(path))) {
+			cli_error("cannot find the backing file of %s: give --to-file=PATH",
+				  dc->info.disk_name);
+			return CLI_EXIT_FAILED;
+		}
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			cli_error("cannot open %s: %s", path, strerror(errno));
+			return CLI_EXIT_FAILED;
+		}
+		ret = backing_size(fd, path, &dc->new_size);
+		close(fd);
+		if (ret)
+			return ret;
+		if (dc->info.logical_block_size)
+			dc->new_size -= dc->new_size % dc->info.logical_block_size;
+	}
+	return cl_kernel_dev_resize(k, dc->index, dc->new_size, err);
+}
+
+static int resize_check(struct dev_cmd *dc)
+{
+	if (!!dc->size == dc->to_file) {
+		cli_error("resize needs exactly one of --size and --to-file");
+		return CLI_EXIT_USAGE;
+	}
+	if (dc->size && parse_size(dc->size, &dc->new_size)) {
+		cli_error("bad size '%s'", dc->size);
+		return CLI_EXIT_USAGE;
+	}
+	return CLI_EXIT_OK;
+}
+
+static int suspend_op(struct cl_kernel *k, void *data, struct cl_error *err)
+{
+	const struct dev_cmd *dc = data;
+
+	return cl_kernel_dev_suspend(k, dc->index, dc->freeze, err);
+}
+
+static int resume_op(struct cl_kernel *k, void *data, struct cl_error *err)
+{
+	const struct dev_cmd *dc = data;
+
+	return cl_kernel_dev_resume(k, dc->index, err);
+}
+
+/* reconfigure: dc->file (read-only if the device is) as the new backing. */
+static int reconfigure_op(struct cl_kernel *k, void *data, struct cl_error *err)
+{
+	struct dev_cmd *dc = data;
+	struct cl_dev_spec spec;
+	int fd, ret;
+
+	ret = cl_kernel_dev_get(k, dc->index, &dc->info, err);
+	if (ret)
+		return ret;
+	ret = open_backing(dc->file, dc->info.flags & CL_DEV_READ_ONLY, &fd);
+	if (ret)
+		return ret;
+	cl_dev_spec_init(&spec);
+	spec.backing_fd = fd;
+	if (dc->remap) {
+		spec.backing_type = CL_BACKING_REMAP;
+		spec.extents = dc->extents.v;
+		spec.nr_extents = dc->extents.n;
+	}
+	ret = cl_kernel_dev_reconfigure_spec(k, dc->index, &spec, err);
+	close(fd);
+	return ret;
+}
+
+static int reconfigure_check(struct dev_cmd *dc)
+{
+	if (!dc->file) {
+		cli_error("reconfigure needs --file PATH");
+		return CLI_EXIT_USAGE;
+	}
+	if (dc->extents.n && !dc->remap) {
+		cli_error("--extent needs --remap");
+		return CLI_EXIT_USAGE;
+	}
+	return CLI_EXIT_OK;
+}
+
+#define HELP_OPTION { "help", no_argument, NULL, 'h' }
+
+static const struct dev_subcommand subcommands[] = {
+	{ .name = "add", .run = cmd_add },
+	{
+		.name = "remove", .shortopts = "Fh",
+		.opts = (const struct option[]){
+			{ "force", no_argument, NULL, 'F' }, HELP_OPTION, { 0 }
+		},
+		.usage = "Usage: cinderctl device remove DEV|INDEX [--force]\n"
+			 "\n"
+			 "Detach a device. Refused while the device is open unless\n"
+			 "--force, which fails the I/O still in flight.\n",
+		.op = remove_op,
+	},
+	{ .name = "list", .run = cmd_list },
+	{
+		.name = "show", .shortopts = "h",
+		.opts = (const struct option[]){
+			{ "json", no_argument, NULL, 'j' }, HELP_OPTION, { 0 }
+		},
+		.usage = "Usage: cinderctl device show DEV|INDEX [--json]\n"
+			 "\n"
+			 "Index, volume id, backing, size, state, flags, open count and\n"
+			 "I/O statistics of a device.\n",
+		.op = show_op,
+	}, {
+		.name = "resize", .shortopts = "s:h",
+		.opts = (const struct option[]){
+			{ "size", required_argument, NULL, 's' },
+			{ "to-file", optional_argument, NULL, 't' },
+			HELP_OPTION, { 0 }
+		},
 		.usage = "Usage: cinderctl device resize DEV|INDEX --size BYTES\n"
 			 "       cinderctl device resize DEV|INDEX --to-file[=PATH]\n"
 			 "\n"
 			 "Change the capacity of a live device. BYTES takes K/M/G/T\n"
 			 "suffixes (powers of 1024). --to-file uses the current size of\n"
 			 "the backing file (or of PATH), rounded down to the block size.\n",
-	};
-	struct cl_dev_info info;
-	struct cl_kernel *k;
-	struct cl_error err;
-	char path[PATH_MAX];
-	uint64_t size = 0;
-	int ret;
-
-	ret = parse_dev_cmd(argc, argv, opts, "s:h", &dc);
-	if (ret)
-		return parse_exit(ret);
-	if (!!dc.size == dc.to_file) {
-		cli_error("resize needs exactly one of --size and --to-file");
-		return CLI_EXIT_USAGE;
-	}
-	if (dc.size && parse_size(dc.size, &size)) {
-		cli_error("bad size '%s'", dc.size);
-		return CLI_EXIT_USAGE;
-	}
-	ret = open_kernel(&k);
-	if (ret)
-		return ret;
-	cl_error_clear(&err);
-	ret = cl_kernel_dev_get(k, dc.index, &info, &err);
-	if (ret) {
-		cl_kernel_close(k);
-		return fail(&err, "resize");
-	}
-	if (dc.to_file) {
-		int fd;
-
-		if (dc.file) {
-			snprintf(path, sizeof(path), "%s", dc.file);
-		} else if (!backing_path(&info, path, sizeof(path))) {
-			cl_kernel_close(k);
-			cli_error("cannot find the backing file of %s: give --to-file=PATH",
-				  info.disk_name);
-			return CLI_EXIT_FAILED;
-		}
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			cl_kernel_close(k);
-			cli_error("cannot open %s: %s", path, strerror(errno));
-			return CLI_EXIT_FAILED;
-		}
-		ret = backing_size(fd, path, &size);
-		close(fd);
-		if (ret) {
-			cl_kernel_close(k);
-			return ret;
-		}
-		if (info.logical_block_size)
-			size -= size % info.logical_block_size;
-	}
-	ret = cl_kernel_dev_resize(k, dc.index, size, &err);
-	cl_kernel_close(k);
-	return ret ? fail(&err, "resize") : CLI_EXIT_OK;
-}
-
-static int cmd_suspend(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "freeze", no_argument, NULL, 'z' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	struct dev_cmd dc = {
+		.check = resize_check,
+		.op = resize_op,
+	}, {
+		.name = "suspend", .shortopts = "h",
+		.opts = (const struct option[]){
+			{ "freeze", no_argument, NULL, 'z' }, HELP_OPTION, { 0 }
+		},
 		.usage = "Usage: cinderctl device suspend DEV|INDEX [--freeze]\n"
 			 "\n"
 			 "Drain and flush in-flight I/O and hold new I/O until resume.\n"
 			 "--freeze also freezes a file system mounted on the device.\n",
-	};
-	struct cl_kernel *k;
-	struct cl_error err;
-	int ret;
-
-	ret = parse_dev_cmd(argc, argv, opts, "h", &dc);
-	if (ret)
-		return parse_exit(ret);
-	ret = open_kernel(&k);
-	if (ret)
-		return ret;
-	cl_error_clear(&err);
-	ret = cl_kernel_dev_suspend(k, dc.index, dc.freeze, &err);
-	cl_kernel_close(k);
-	return ret ? fail(&err, "suspend") : CLI_EXIT_OK;
-}
-
-static int cmd_resume(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	struct dev_cmd dc = {
+		.op = suspend_op,
+	}, {
+		.name = "resume", .shortopts = "h",
+		.opts = (const struct option[]){ HELP_OPTION, { 0 } },
 		.usage = "Usage: cinderctl device resume DEV|INDEX\n"
 			 "\n"
 			 "Release the I/O held by suspend.\n",
-	};
-	struct cl_kernel *k;
-	struct cl_error err;
-	int ret;
-
-	ret = parse_dev_cmd(argc, argv, opts, "h", &dc);
-	if (ret)
-		return parse_exit(ret);
-	ret = open_kernel(&k);
-	if (ret)
-		return ret;
-	cl_error_clear(&err);
-	ret = cl_kernel_dev_resume(k, dc.index, &err);
-	cl_kernel_close(k);
-	return ret ? fail(&err, "resume") : CLI_EXIT_OK;
-}
-
-static int cmd_reconfigure(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "file", required_argument, NULL, 'f' },
-		{ "remap", no_argument, NULL, 'm' },
-		{ "extent", required_argument, NULL, 'e' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	struct dev_cmd dc = {
+		.op = resume_op,
+	}, {
+		.name = "reconfigure", .shortopts = "f:me:h",
+		.opts = (const struct option[]){
+			{ "file", required_argument, NULL, 'f' },
+			{ "remap", no_argument, NULL, 'm' },
+			{ "extent", required_argument, NULL, 'e' },
+			HELP_OPTION, { 0 }
+		},
 		.usage = "Usage: cinderctl device reconfigure DEV|INDEX --file PATH\n"
 			 "       cinderctl device reconfigure DEV|INDEX --remap --file BLOCKDEV\n"
 			 "                                    [--extent START:LEN:LOWER]...\n"
@@ -1056,70 +1108,9 @@ static int cmd_reconfigure(int argc, char **argv)
 			 "'cinderctl device resume'. A remap device takes a new extent\n"
 			 "table this way, and with it its new size (without --extent: the\n"
 			 "same size, one extent at offset 0 of BLOCKDEV).\n",
-	};
-	struct cl_dev_spec spec;
-	struct cl_dev_info info;
-	struct cl_kernel *k;
-	struct cl_error err;
-	int ret, fd;
-
-	ret = parse_dev_cmd(argc, argv, opts, "f:me:h", &dc);
-	if (ret) {
-		free(dc.extents.v);
-		return parse_exit(ret);
-	}
-	ret = CLI_EXIT_USAGE;
-	if (!dc.file) {
-		cli_error("reconfigure needs --file PATH");
-		goto out;
-	}
-	if (dc.extents.n && !dc.remap) {
-		cli_error("--extent needs --remap");
-		goto out;
-	}
-	ret = open_kernel(&k);
-	if (ret)
-		goto out;
-	cl_error_clear(&err);
-	ret = cl_kernel_dev_get(k, dc.index, &info, &err);
-	if (ret) {
-		cl_kernel_close(k);
-		ret = fail(&err, "reconfigure");
-		goto out;
-	}
-	ret = open_backing(dc.file, info.flags & CL_DEV_READ_ONLY, &fd);
-	if (ret) {
-		cl_kernel_close(k);
-		goto out;
-	}
-	cl_dev_spec_init(&spec);
-	spec.backing_fd = fd;
-	if (dc.remap) {
-		spec.backing_type = CL_BACKING_REMAP;
-		spec.extents = dc.extents.v;
-		spec.nr_extents = dc.extents.n;
-	}
-	ret = cl_kernel_dev_reconfigure_spec(k, dc.index, &spec, &err);
-	close(fd);
-	cl_kernel_close(k);
-	ret = ret ? fail(&err, "reconfigure") : CLI_EXIT_OK;
-out:
-	free(dc.extents.v);
-	return ret;
-}
-
-static const struct {
-	const char *name;
-	int (*run)(int argc, char **argv);
-} subcommands[] = {
-	{ "add", cmd_add },
-	{ "remove", cmd_remove },
-	{ "list", cmd_list },
-	{ "show", cmd_show },
-	{ "resize", cmd_resize },
-	{ "suspend", cmd_suspend },
-	{ "resume", cmd_resume },
-	{ "reconfigure", cmd_reconfigure },
+		.check = reconfigure_check,
+		.op = reconfigure_op,
+	},
 };
 
 static int run_device(int argc, char **argv)
@@ -1150,12 +1141,15 @@ static int run_device(int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++) {
-		if (strcmp(argv[optind], subcommands[i].name) == 0) {
-			int sub = optind;
+		const struct dev_subcommand *sub = &subcommands[i];
+		int first = optind;
 
-			optind = 0;
-			return subcommands[i].run(argc - sub, argv + sub);
-		}
+		if (strcmp(argv[first], sub->name) != 0)
+			continue;
+		optind = 0;
+		if (sub->run)
+			return sub->run(argc - first, argv + first);
+		return run_dev_subcommand(sub, argc - first, argv + first);
 	}
 	cli_error("unknown device subcommand '%s' (see cinderctl device --help)",
 		  argv[optind]);
