@@ -35,6 +35,7 @@ struct lvm_backend {
 	size_t dd_block;		/* volume_dd_blocksize */
 	int reserved_percentage;
 	double max_over_subscription_ratio;
+	bool attach_file;		/* attach_backing = file */
 	/*
 	 * The VG's LVs as last listed, reused for a few seconds (setup lists
 	 * them, the create right after needs them); dropped on every change.
@@ -76,6 +77,9 @@ static const struct cl_driver_option lvm_options[] = {
 	  "percentage of capacity kept free (reported in stats)" },
 	{ "max_over_subscription_ratio", CL_OPT_FLOAT, "20.0",
 	  "thin pools: provisioned / pool size above which thin creates are refused" },
+	{ "attach_backing", CL_OPT_STRING, "remap",
+	  "how a local attach reaches the LV: remap (the I/O is remapped onto the LV, "
+	  "zero copy) or file (direct I/O on the LV through the file backing)" },
 	{ NULL }
 };
 
@@ -275,6 +279,7 @@ static int lvm_setup(const struct cl_driver_config *cfg, void **priv,
 	const char *type = opt(cfg, "lvm_type");
 	const char *clear = opt(cfg, "volume_clear");
 	const char *pool = opt(cfg, "lvm_pool_name");
+	const char *backing = opt(cfg, "attach_backing");
 	struct lvm_backend *lb;
 	char *config = NULL;
 	int ret;
@@ -288,6 +293,10 @@ static int lvm_setup(const struct cl_driver_config *cfg, void **priv,
 		return cl_error_set(err, -EINVAL,
 				    "volume_clear must be none or zero, not '%s'",
 				    clear);
+	if (strcmp(backing, "remap") && strcmp(backing, "file"))
+		return cl_error_set(err, -EINVAL,
+				    "attach_backing must be remap or file, not '%s'",
+				    backing);
 	lb = calloc(1, sizeof(*lb));
 	if (!lb)
 		return cl_error_set(err, -ENOMEM, "out of memory");
@@ -306,6 +315,7 @@ static int lvm_setup(const struct cl_driver_config *cfg, void **priv,
 				   lb->vg);
 		goto fail;
 	}
+	lb->attach_file = strcmp(backing, "file") == 0;
 	lb->mirrors = atoi(opt(cfg, "lvm_mirrors"));
 	lb->clear_zero = strcmp(clear, "zero") == 0;
 	lb->clear_bytes = (uint64_t)strtoull(opt(cfg, "volume_clear_size"),
@@ -834,7 +844,9 @@ static int lvm_initialize_connection(void *priv, const struct cl_volume *vol,
 	dev_path(dev, sizeof(dev), lb, lv);
 	info->driver_volume_type = strdup("block");
 	if (!info->driver_volume_type ||
-	    cl_dict_set(&info->data, "device_path", dev))
+	    cl_dict_set(&info->data, "device_path", dev) ||
+	    cl_dict_set(&info->data, "attach_backing",
+			lb->attach_file ? "file" : "remap"))
 		return cl_error_set(err, -ENOMEM, "out of memory");
 	return 0;
 }

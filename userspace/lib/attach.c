@@ -10,6 +10,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -445,35 +446,97 @@ static int local_devices(struct cl_context *ctx, const struct cl_volume *vol,
 	return ret;
 }
 
+/*
+ * A remap device takes its size from its extent table: suspend, give it
+ * one extent [0, @size) of its (grown) block device, resume - resumed even
+ * when the new table is refused.
+ */
+static int resize_remap(struct cl_kernel *k, uint32_t index,
+			const struct cl_connection *conn, uint64_t size,
+			struct cl_error *err)
+{
+	const char *path = cl_block_device_path(&conn->connection_data);
+	struct cl_extent whole = { .start = 0, .length = size };
+	struct cl_error ignored;
+	struct cl_dev_spec spec;
+	int fd, ret;
+
+	if (!path || path[0] != '/')
+		return cl_error_set(err, -EINVAL,
+				    "connection %s has no device path", conn->id);
+	fd = open(path, (conn->attach_mode == CL_ATTACH_RO ? O_RDONLY :
+			 O_RDWR) | O_CLOEXEC);
+	if (fd < 0)
+		return cl_error_set(err, -errno, "cannot open %s: %s", path,
+				    strerror(errno));
+	cl_dev_spec_init(&spec);
+	spec.backing_type = CL_BACKING_REMAP;
+	spec.backing_fd = fd;
+	spec.extents = &whole;
+	spec.nr_extents = 1;
+	ret = cl_kernel_dev_suspend(k, index, false, err);
+	if (!ret) {
+		ret = cl_kernel_dev_reconfigure_spec(k, index, &spec, err);
+		if (cl_kernel_dev_resume(k, index, ret ? &ignored : err) &&
+		    !ret)
+			ret = err ? err->code : -EIO;
+	}
+	close(fd);
+	return ret;
+}
+
+/* Resize the device @index of @conn (remap or any other backing). */
+static int resize_device(struct cl_kernel *k, uint32_t index,
+			 const struct cl_connection *conn, uint64_t size,
+			 struct cl_error *err)
+{
+	struct cl_dev_info info = { 0 };
+	int ret = cl_kernel_dev_get(k, index, &info, err);
+
+	if (ret)
+		return ret;
+	if (info.backing_type == CL_BACKING_REMAP)
+		return resize_remap(k, index, conn, size, err);
+	return cl_kernel_dev_resize(k, index, size, err);
+}
+
 int cl_attach_resize(struct cl_context *ctx, const struct cl_volume *vol,
 		     struct cl_error *err)
 {
-	struct cl_kernel *k;
-	uint32_t index[16];
-	size_t n;
+	struct cl_connection_list conns = { 0 };
+	struct cl_filter f = { .volume_id = vol->id };
+	struct cl_kernel *k = NULL;
+	char disk[64];
 	int ret;
 
-	ret = local_devices(ctx, vol, index, 16, &n, err);
-	if (ret || !n)
-		return ret;
-	ret = cl_kernel_open(&k, err);
-	for (size_t i = 0; !ret && i < n; i++) {
+	ret = ctx->store_ops->get_connections(ctx->store, &f, &conns, err);
+	for (size_t i = 0; !ret && i < conns.count; i++) {
+		const struct cl_connection *c = conns.items[i];
 		struct cl_error kerr = { 0 };
+		uint32_t index;
 
-		ret = cl_kernel_dev_resize(k, index[i], vol->size * GIB, &kerr);
+		if (cl_connection_device_state(ctx, c) != CL_DEVICE_PRESENT ||
+		    device_index(c->device_path, &index, disk, sizeof(disk)))
+			continue;
+		if (!k)
+			ret = cl_kernel_open(&k, err);
+		if (ret)
+			break;
+		ret = resize_device(k, index, c, vol->size * GIB, &kerr);
 		if (ret)
 			ret = cl_error_set(err, ret,
 					   "volume %s is extended to %llu GiB, but its device /dev/cbd%u was not resized: %s",
 					   vol->id,
 					   (unsigned long long)vol->size,
-					   index[i], kerr.msg);
+					   index, kerr.msg);
 		else
 			cl_log(ctx, CL_LOG_INFO,
 			       "volume %s: /dev/cbd%u resized to %llu GiB",
-			       vol->id, index[i],
+			       vol->id, index,
 			       (unsigned long long)vol->size);
 	}
 	cl_kernel_close(k);
+	cl_connection_list_free(&conns);
 	return ret;
 }
 

@@ -165,6 +165,16 @@ struct cl_connector_type {
 extern const struct cl_connector_type cl_connector_file;
 extern const struct cl_connector_type cl_connector_block;
 const struct cl_connector_type *cl_connector_find(const char *type);
+/* connector_file.c: a device on the file at @path (@want_block: a block
+ * device) with @backing (CL_BACKING_FILE or, for a block device, REMAP). */
+int cl_connect_path(struct cl_kernel *k, const struct cl_attach_request *req,
+		    const char *path, bool want_block, int backing,
+		    struct cl_dev_info *out, struct cl_error *err);
+/* connector_block.c: the device of a block connection and its backing
+ * (data["attach_backing"]: remap, the default, or file). */
+const char *cl_block_device_path(const struct cl_dict *data);
+int cl_block_backing(const struct cl_dict *data, int *backing,
+		     struct cl_error *err);
 
 /* mountinfo.c: where @disk ("cbd0") or one of its partitions is mounted. */
 int cl_device_mount_point(const char *disk, char *mnt, size_t len);

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The "file" and "block" connectors: connection_info.data["path"] names a
- * regular file or a block device on this host; the cinderblk device gets
- * it as a file backing (direct, asynchronous I/O in the kernel). The fd is
- * ours only until the kernel took its own reference.
+ * The "file" connector: connection_info.data["path"] names a regular file
+ * on this host; the cinderblk device gets it as a file backing (direct,
+ * asynchronous I/O in the kernel). The block connector opens its devices
+ * here too. The fd is ours only until the kernel took its own reference.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,18 +14,18 @@
 #include "cinderlib/kernel.h"
 #include "cl_internal.h"
 
-static int connect_path(struct cl_kernel *k, const struct cl_attach_request *req,
-			bool want_block, struct cl_dev_info *out,
-			struct cl_error *err)
+int cl_connect_path(struct cl_kernel *k, const struct cl_attach_request *req,
+		    const char *path, bool want_block,
+		    int backing, struct cl_dev_info *out,
+		    struct cl_error *err)
 {
-	const char *path = cl_dict_get(req->data, "path");
 	struct cl_dev_spec spec;
 	struct stat st;
 	int fd, ret;
 
 	if (!path || path[0] != '/')
 		return cl_error_set(err, -EINVAL,
-				    "connection_info of volume %s has no absolute 'path'",
+				    "connection_info of volume %s has no absolute path",
 				    req->volume_id);
 	fd = open(path, (req->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (fd < 0)
@@ -44,7 +44,8 @@ static int connect_path(struct cl_kernel *k, const struct cl_attach_request *req
 	cl_dev_spec_init(&spec);
 	spec.size = req->size;
 	spec.volume_id = req->volume_id;
-	spec.backing_type = CL_BACKING_FILE;
+	/* remap: no extent table = the whole size, at offset 0 */
+	spec.backing_type = backing;
 	spec.backing_fd = fd;
 	/* The kernel drops what the backing cannot do. */
 	spec.flags = CL_DEV_DISCARD | CL_DEV_WRITE_ZEROES | CL_DEV_FUA;
@@ -59,22 +60,11 @@ out:
 static int connect_file(struct cl_kernel *k, const struct cl_attach_request *req,
 			struct cl_dev_info *out, struct cl_error *err)
 {
-	return connect_path(k, req, false, out, err);
-}
-
-static int connect_block(struct cl_kernel *k,
-			 const struct cl_attach_request *req,
-			 struct cl_dev_info *out, struct cl_error *err)
-{
-	return connect_path(k, req, true, out, err);
+	return cl_connect_path(k, req, cl_dict_get(req->data, "path"), false,
+			       CL_BACKING_FILE, out, err);
 }
 
 const struct cl_connector_type cl_connector_file = {
 	.name = "file",
 	.connect_volume = connect_file,
-};
-
-const struct cl_connector_type cl_connector_block = {
-	.name = "block",
-	.connect_volume = connect_block,
 };
