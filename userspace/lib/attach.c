@@ -447,13 +447,15 @@ static int local_devices(struct cl_context *ctx, const struct cl_volume *vol,
 }
 
 /*
- * A remap device takes its size from its extent table: suspend, give it
- * one extent [0, @size) of its (grown) block device, resume - resumed even
- * when the new table is refused.
+ * Give the device @index a freshly opened backing on the block device of
+ * @conn: suspend, reconfigure, resume - resumed even when the kernel
+ * refused the new backing. A remap device gets one extent [0, @size) (its
+ * new size); a file-backed one learns the block device's new size.
  */
-static int resize_remap(struct cl_kernel *k, uint32_t index,
-			const struct cl_connection *conn, uint64_t size,
-			struct cl_error *err)
+static int reopen_block_backing(struct cl_kernel *k, uint32_t index,
+				const struct cl_connection *conn,
+				int backing, uint64_t size,
+				struct cl_error *err)
 {
 	const char *path = cl_block_device_path(&conn->connection_data);
 	struct cl_extent whole = { .start = 0, .length = size };
@@ -470,10 +472,12 @@ static int resize_remap(struct cl_kernel *k, uint32_t index,
 		return cl_error_set(err, -errno, "cannot open %s: %s", path,
 				    strerror(errno));
 	cl_dev_spec_init(&spec);
-	spec.backing_type = CL_BACKING_REMAP;
+	spec.backing_type = backing;
 	spec.backing_fd = fd;
-	spec.extents = &whole;
-	spec.nr_extents = 1;
+	if (backing == CL_BACKING_REMAP) {
+		spec.extents = &whole;
+		spec.nr_extents = 1;
+	}
 	ret = cl_kernel_dev_suspend(k, index, false, err);
 	if (!ret) {
 		ret = cl_kernel_dev_reconfigure_spec(k, index, &spec, err);
@@ -491,12 +495,23 @@ static int resize_device(struct cl_kernel *k, uint32_t index,
 			 struct cl_error *err)
 {
 	struct cl_dev_info info = { 0 };
+	bool block = conn->driver_volume_type &&
+		     strcmp(conn->driver_volume_type, "block") == 0;
 	int ret = cl_kernel_dev_get(k, index, &info, err);
 
 	if (ret)
 		return ret;
+	/* The remap backing has no resize: its table sets the size. */
 	if (info.backing_type == CL_BACKING_REMAP)
-		return resize_remap(k, index, conn, size, err);
+		return reopen_block_backing(k, index, conn, CL_BACKING_REMAP,
+					    size, err);
+	/* A file backing knows its block device's size from its start. */
+	if (block && info.backing_type == CL_BACKING_FILE) {
+		ret = reopen_block_backing(k, index, conn, CL_BACKING_FILE,
+					   size, err);
+		if (ret)
+			return ret;
+	}
 	return cl_kernel_dev_resize(k, index, size, err);
 }
 
