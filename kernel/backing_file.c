@@ -6,6 +6,11 @@
  * synchronous I/O is the fallback when the file cannot do direct I/O or a
  * request is not aligned for it. Flush, discard and write zeroes run on a
  * workqueue so that they do not hold up the hardware queue.
+ *
+ * When the file completes I/O synchronously (a file system on a RAM disk or
+ * on pmem: the submitter does all the work, copies included), a submitter
+ * with many requests in flight would be bound to one CPU. Such requests are
+ * shared with an offload worker: see cbd_file_should_offload().
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -14,6 +19,7 @@
 #include <linux/falloc.h>
 #include <linux/file.h>
 #include <linux/highmem.h>
+#include <linux/llist.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
@@ -22,12 +28,38 @@
 
 #include "cinderblk.h"
 
+/*
+ * Offload: while sharing, the submitter hands a request to the worker when
+ * the worker has fewer than CBD_OFFLOAD_DEPTH waiting, and runs it itself
+ * beyond that, so that both keep busy. Sharing starts with a probe: one
+ * request in probe_interval is handed over while the worker is idle, to find
+ * out whether the submitter has more to give. It ends when requests keep
+ * finding the worker idle (one request at a time); the interval then doubles
+ * if nothing ever overlapped, so that such a submitter loses almost nothing
+ * to the probes.
+ */
+#define CBD_OFFLOAD_DEPTH		4U
+#define CBD_OFFLOAD_IDLE_MAX		2U
+#define CBD_OFFLOAD_PROBE_MIN		8U
+#define CBD_OFFLOAD_PROBE_MAX		1024U
+
 struct cbd_file_backing {
 	struct cbd_backing base;
 	struct file *file;
 	bool direct;			/* kiocbs with IOCB_DIRECT work */
 	unsigned int mem_mask;		/* direct I/O alignment masks */
 	unsigned int off_mask;
+
+	/* Reads and writes run by the worker, not by the submitter. */
+	struct llist_head offload_list;
+	struct work_struct offload_work;
+	atomic_t offload_pending;	/* handed over, not yet submitted */
+	bool sync_completions;		/* the last direct I/O ended inline */
+	bool sharing;			/* submitter and worker share requests */
+	bool overlapped;		/* ... and requests met a busy worker */
+	unsigned int idle_seen;		/* arrivals in a row to an idle worker */
+	unsigned int probe_interval;
+	unsigned int probe_countdown;
 };
 
 /* Per-request data of this backing (cbd_cmd_priv()). */
@@ -37,7 +69,11 @@ struct cbd_file_cmd {
 	atomic_t ref;
 	long ret;
 	struct cbd_file_backing *fb;
-	struct work_struct work;
+	unsigned long offloaded;	/* bit 0: counted in offload_pending */
+	union {
+		struct work_struct work;	/* flush, discard, zeroes */
+		struct llist_node offload_node;	/* reads and writes */
+	};
 };
 
 static inline struct cbd_file_backing *to_fb(struct cbd_backing *b)
@@ -76,6 +112,22 @@ static blk_status_t cbd_file_rw_status(struct request *rq, long ret)
 	return BLK_STS_IOERR;
 }
 
+/*
+ * An offloaded request leaves offload_pending once it is submitted or ended,
+ * whichever comes first, and before its completion can bring the next one.
+ */
+static void cbd_file_offload_done(struct cbd_file_cmd *fc)
+{
+	if (test_and_clear_bit(0, &fc->offloaded))
+		atomic_dec(&fc->fb->offload_pending);
+}
+
+static void cbd_file_end(struct cbd_file_cmd *fc, blk_status_t sts)
+{
+	cbd_file_offload_done(fc);
+	cbd_end_request(cbd_priv_to_rq(fc), sts);
+}
+
 static void cbd_file_aio_put(struct cbd_file_cmd *fc)
 {
 	struct request *rq;
@@ -85,7 +137,7 @@ static void cbd_file_aio_put(struct cbd_file_cmd *fc)
 	rq = cbd_priv_to_rq(fc);
 	kfree(fc->bvec);
 	fc->bvec = NULL;
-	cbd_end_request(rq, cbd_file_rw_status(rq, fc->ret));
+	cbd_file_end(fc, cbd_file_rw_status(rq, fc->ret));
 }
 
 static void cbd_file_aio_complete(struct kiocb *iocb, long ret)
@@ -145,6 +197,9 @@ static blk_status_t cbd_file_rw_direct(struct cbd_file_backing *fb,
 	cbd_file_aio_put(fc);
 	if (ret != -EIOCBQUEUED)
 		cbd_file_aio_complete(&fc->iocb, ret);
+	/* A file that finishes I/O inside the call is worth offloading to. */
+	if (READ_ONCE(fb->sync_completions) != (ret != -EIOCBQUEUED))
+		WRITE_ONCE(fb->sync_completions, ret != -EIOCBQUEUED);
 	return BLK_STS_OK;
 }
 
@@ -218,9 +273,11 @@ static blk_status_t cbd_file_rw(struct cbd_file_backing *fb,
 		return cbd_file_rw_direct(fb, fc, rq, &iter, pos, write);
 
 	sts = cbd_file_rw_buffered(fb, rq, &iter, pos, write);
+	if (!READ_ONCE(fb->sync_completions))
+		WRITE_ONCE(fb->sync_completions, true);
 	kfree(fc->bvec);
 	fc->bvec = NULL;
-	cbd_end_request(rq, sts);
+	cbd_file_end(fc, sts);
 	return BLK_STS_OK;
 }
 
@@ -273,18 +330,91 @@ static void cbd_file_work(struct work_struct *work)
 	cbd_end_request(rq, sts);
 }
 
-/* Reads and writes that could not be started in the submitter's context. */
-static void cbd_file_rw_work(struct work_struct *work)
+/* Reads and writes handed to the worker, in the order they came. */
+static void cbd_file_offload_work(struct work_struct *work)
 {
-	struct cbd_file_cmd *fc = container_of(work, struct cbd_file_cmd, work);
-	struct request *rq = cbd_priv_to_rq(fc);
+	struct cbd_file_backing *fb =
+		container_of(work, struct cbd_file_backing, offload_work);
 	unsigned int noio = memalloc_noio_save();
+	struct cbd_file_cmd *fc, *next;
+	struct llist_node *batch;
 	blk_status_t sts;
 
-	sts = cbd_file_rw(fc->fb, fc, rq);
+	while ((batch = llist_del_all(&fb->offload_list))) {
+		batch = llist_reverse_order(batch);
+		llist_for_each_entry_safe(fc, next, batch, offload_node) {
+			sts = cbd_file_rw(fb, fc, cbd_priv_to_rq(fc));
+			if (sts)
+				cbd_file_end(fc, sts);
+			else
+				cbd_file_offload_done(fc);
+		}
+		cond_resched();
+	}
 	memalloc_noio_restore(noio);
-	if (sts)
-		cbd_end_request(rq, sts);
+}
+
+static void cbd_file_hand_over(struct cbd_file_backing *fb,
+			       struct cbd_file_cmd *fc)
+{
+	fc->fb = fb;
+	atomic_inc(&fb->offload_pending);
+	set_bit(0, &fc->offloaded);
+	if (llist_add(&fc->offload_node, &fb->offload_list))
+		queue_work(cbd_wq, &fb->offload_work);
+}
+
+/*
+ * Should the worker run this read or write, rather than the submitter? Only
+ * the submitters of one device race here, and a lost update only moves a
+ * probe: plain reads and writes are enough.
+ */
+static bool cbd_file_should_offload(struct cbd_file_backing *fb)
+{
+	unsigned int pending = atomic_read(&fb->offload_pending);
+	unsigned int interval;
+
+	switch (READ_ONCE(cbd_file_offload)) {
+	case CBD_OFFLOAD_NEVER:
+		return false;
+	case CBD_OFFLOAD_ALWAYS:
+		return true;
+	default:
+		break;
+	}
+	if (pending) {
+		WRITE_ONCE(fb->idle_seen, 0);
+		WRITE_ONCE(fb->overlapped, true);
+		return pending < CBD_OFFLOAD_DEPTH;
+	}
+	/* The file completes asynchronously: the submitter waits for nothing. */
+	if (!READ_ONCE(fb->sync_completions))
+		return false;
+	if (READ_ONCE(fb->sharing)) {
+		if (READ_ONCE(fb->idle_seen) < CBD_OFFLOAD_IDLE_MAX) {
+			WRITE_ONCE(fb->idle_seen, fb->idle_seen + 1);
+			return true;
+		}
+		/* One request at a time: run them here, probe again later. */
+		interval = READ_ONCE(fb->probe_interval);
+		if (READ_ONCE(fb->overlapped))
+			interval = CBD_OFFLOAD_PROBE_MIN;
+		else
+			interval = min(interval * 2, CBD_OFFLOAD_PROBE_MAX);
+		WRITE_ONCE(fb->probe_interval, interval);
+		WRITE_ONCE(fb->probe_countdown, interval);
+		WRITE_ONCE(fb->sharing, false);
+		return false;
+	}
+	if (READ_ONCE(fb->probe_countdown)) {
+		WRITE_ONCE(fb->probe_countdown, fb->probe_countdown - 1);
+		return false;
+	}
+	/* The probe: hand this one over and see whether more come. */
+	WRITE_ONCE(fb->overlapped, false);
+	WRITE_ONCE(fb->idle_seen, 0);
+	WRITE_ONCE(fb->sharing, true);
+	return true;
 }
 
 /*
@@ -309,10 +439,9 @@ static blk_status_t cbd_file_queue_rq(struct cbd_backing *b,
 	switch (req_op(rq)) {
 	case REQ_OP_READ:
 	case REQ_OP_WRITE:
-		if (unlikely(cbd_file_must_punt())) {
-			fc->fb = fb;
-			INIT_WORK(&fc->work, cbd_file_rw_work);
-			queue_work(cbd_wq, &fc->work);
+		if (unlikely(cbd_file_must_punt()) ||
+		    cbd_file_should_offload(fb)) {
+			cbd_file_hand_over(fb, fc);
 			return BLK_STS_OK;
 		}
 		/*
@@ -376,6 +505,8 @@ static void cbd_file_release(struct cbd_backing *b)
 {
 	struct cbd_file_backing *fb = to_fb(b);
 
+	/* No request is in flight: the worker may only be on its way out. */
+	flush_work(&fb->offload_work);
 	fput(fb->file);
 	kfree(fb);
 }
@@ -464,6 +595,9 @@ int cbd_file_backing_create(const struct cbd_backing_params *bp,
 	if (!fb)
 		goto err;
 	fb->file = file;
+	init_llist_head(&fb->offload_list);
+	INIT_WORK(&fb->offload_work, cbd_file_offload_work);
+	fb->probe_interval = CBD_OFFLOAD_PROBE_MIN;
 	fb->base.ops = &cbd_file_ops;
 	fb->base.type = CINDERBLK_BACKING_FILE;
 

@@ -22,7 +22,7 @@
 #define CBD_MAX_QUEUE_DEPTH	4096U
 #define CBD_MAX_HW_QUEUES	64U
 #define CBD_MAX_IO_TIMEOUT_MS	(3600U * 1000U)
-#define CBD_MAX_HW_SECTORS	1024U	/* 512 KiB per request */
+#define CBD_MAX_HW_SECTORS	2560U	/* 1.25 MiB per request */
 #define CBD_MAX_EXTENTS		65536U	/* ceiling of max_extents */
 
 /* Module parameters (main.c). */
@@ -30,6 +30,14 @@ extern unsigned int cbd_max_devices;
 extern unsigned int cbd_queue_depth;
 extern unsigned int cbd_io_timeout_ms;
 extern unsigned int cbd_max_extents;
+
+enum cbd_offload_mode {
+	CBD_OFFLOAD_NEVER,
+	CBD_OFFLOAD_AUTO,
+	CBD_OFFLOAD_ALWAYS,
+};
+
+extern enum cbd_offload_mode cbd_file_offload;
 
 /* Work items of the data path: flush, discard, write zeroes (main.c). */
 extern struct workqueue_struct *cbd_wq;

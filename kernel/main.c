@@ -27,6 +27,43 @@ module_param_named(max_extents, cbd_max_extents, uint, 0444);
 MODULE_PARM_DESC(max_extents, "Most extents in a remap table (default 1024)");
 
 /*
+ * file_offload: whether reads and writes of "file" backings may be handed to
+ * a worker (backing_file.c); "auto" decides from what the file and the
+ * submitter do. Changes apply to the next request.
+ */
+enum cbd_offload_mode cbd_file_offload = CBD_OFFLOAD_AUTO;
+
+static const char * const cbd_offload_names[] = {
+	[CBD_OFFLOAD_NEVER]	= "never",
+	[CBD_OFFLOAD_AUTO]	= "auto",
+	[CBD_OFFLOAD_ALWAYS]	= "always",
+};
+
+static int cbd_file_offload_set(const char *val, const struct kernel_param *kp)
+{
+	int mode = sysfs_match_string(cbd_offload_names, val);
+
+	if (mode < 0)
+		return -EINVAL;
+	WRITE_ONCE(cbd_file_offload, mode);
+	return 0;
+}
+
+static int cbd_file_offload_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n",
+			  cbd_offload_names[READ_ONCE(cbd_file_offload)]);
+}
+
+static const struct kernel_param_ops cbd_file_offload_ops = {
+	.set = cbd_file_offload_set,
+	.get = cbd_file_offload_get,
+};
+module_param_cb(file_offload, &cbd_file_offload_ops, NULL, 0644);
+MODULE_PARM_DESC(file_offload,
+		 "Hand file backing I/O to a worker: auto (default), always or never");
+
+/*
  * live_devices (read only): devices whose memory is not freed yet, removed
  * ones still held open included. Tests read it to find leaks.
  */

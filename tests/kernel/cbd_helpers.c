@@ -287,6 +287,37 @@ int cbd_live_devices(void)
 	return n;
 }
 
+#define CBD_FILE_OFFLOAD "/sys/module/cinderblk/parameters/file_offload"
+
+int cbd_set_file_offload(const char *mode)
+{
+	int fd = open(CBD_FILE_OFFLOAD, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, mode, strlen(mode));
+	err = n < 0 ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+int cbd_get_file_offload(char *buf, size_t len)
+{
+	FILE *f = fopen(CBD_FILE_OFFLOAD, "re");
+	int err = 0;
+
+	if (!f)
+		return -errno;
+	if (!fgets(buf, (int)len, f))
+		err = -EIO;
+	else
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+	return err;
+}
+
 int cbd_sysfs_block_count(void)
 {
 	DIR *dir = opendir("/sys/block");

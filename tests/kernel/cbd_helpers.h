@@ -70,6 +70,9 @@ int cbd_ioc(int ctl_fd, unsigned long req, struct cinderblk_ioc_dev *d);
 int cbd_dump_count(void);		/* devices in a dump, or -errno */
 bool cbd_dump_has(uint32_t index);
 int cbd_live_devices(void);		/* module counter, or -errno */
+/* Module parameter file_offload: "auto", "always" or "never". */
+int cbd_set_file_offload(const char *mode);	/* 0 or -errno */
+int cbd_get_file_offload(char *buf, size_t len);	/* 0 or -errno */
 int cbd_sysfs_block_count(void);	/* /sys/block/cbd* */
 /* /sys/block/cbdN/cinderblk/@name without the newline; 0 or -errno. */
 int cbd_sysfs_read(uint32_t index, const char *name, char *buf, size_t len);

@@ -3,6 +3,9 @@
  * Data path of cinderblk's file backing: what is written through /dev/cbdN
  * is in the backing file and the reverse, discard punches holes, write
  * zeroes reads back zeros, fio verifies, read-only devices refuse writes.
+ * Every case runs twice: with the module's choice of who submits to the
+ * file (file_offload=auto) and with every read and write handed to the
+ * worker (always), so that both paths see the same checks.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,8 +25,21 @@ FIXTURE(data) {
 	struct cbd_dev d;
 };
 
+FIXTURE_VARIANT(data) {
+	const char *file_offload;
+};
+
+FIXTURE_VARIANT_ADD(data, auto_offload) {
+	.file_offload = "auto",
+};
+
+FIXTURE_VARIANT_ADD(data, worker) {
+	.file_offload = "always",
+};
+
 FIXTURE_SETUP(data)
 {
+	ASSERT_EQ(0, cbd_set_file_offload(variant->file_offload));
 	ASSERT_EQ(0, cbd_backing_create(&self->d, CBD_DEFAULT_SIZE));
 	ASSERT_EQ(0, cbd_add_nl(&self->d, CINDERBLK_F_DISCARD |
 				CINDERBLK_F_WRITE_ZEROES));
@@ -32,6 +48,7 @@ FIXTURE_SETUP(data)
 FIXTURE_TEARDOWN(data)
 {
 	cbd_dev_cleanup(&self->d);
+	cbd_set_file_offload("auto");
 }
 
 /* Write @len bytes of pattern @seed at @off through @fd. */
@@ -381,6 +398,29 @@ TEST_F(readonly, refuses_writes)
 	EXPECT_TRUE(has_pattern(self->d.backing_fd, 4096, 0, 61));
 	EXPECT_TRUE(has_zeros(self->d.backing_fd, 4096, 8192));
 	free(buf);
+}
+
+/* The offload switch takes its three words and nothing else. */
+TEST(file_offload_parameter)
+{
+	const char *modes[] = { "never", "always", "auto" };
+	char buf[32];
+	size_t i;
+
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		ASSERT_EQ(0, cbd_set_file_offload(modes[i]));
+		ASSERT_EQ(0, cbd_get_file_offload(buf, sizeof(buf)));
+		EXPECT_STREQ(modes[i], buf);
+	}
+	EXPECT_EQ(-EINVAL, cbd_set_file_offload("sometimes"));
+	EXPECT_EQ(-EINVAL, cbd_set_file_offload("\n"));
+	ASSERT_EQ(0, cbd_get_file_offload(buf, sizeof(buf)));
+	EXPECT_STREQ("auto", buf);
+	/* As echo writes it. */
+	ASSERT_EQ(0, cbd_set_file_offload("never\n"));
+	ASSERT_EQ(0, cbd_get_file_offload(buf, sizeof(buf)));
+	EXPECT_STREQ("never", buf);
+	ASSERT_EQ(0, cbd_set_file_offload("auto"));
 }
 
 TEST_HARNESS_MAIN

@@ -34,6 +34,7 @@ FIXTURE_SETUP(down)
 FIXTURE_TEARDOWN(down)
 {
 	cbd_dev_cleanup(&self->d);
+	cbd_set_file_offload("auto");
 }
 
 /* Wait up to @ms for @pid; its status, or -1 if it is still running. */
@@ -86,7 +87,9 @@ TEST_F(down, remove_while_open_is_busy)
 	free(buf);
 }
 
-TEST_F_TIMEOUT(down, force_remove_under_fio, 240)
+/* Forced remove while two fio jobs keep 32 requests each in flight. */
+static void force_remove_under_fio(struct __test_metadata *_metadata,
+				   FIXTURE_DATA(down) *self)
 {
 	int live_before = cbd_live_devices();
 	char log[] = "/tmp/cbd-fio-force.log";
@@ -133,6 +136,19 @@ TEST_F_TIMEOUT(down, force_remove_under_fio, 240)
 	/* The device's memory goes once fio has closed it. */
 	EXPECT_EQ(0, wait_live(live_before, 10000));
 	EXPECT_EQ(0, cbd_wait_node(self->d.index, false, 5000));
+}
+
+TEST_F_TIMEOUT(down, force_remove_under_fio, 240)
+{
+	force_remove_under_fio(_metadata, self);
+}
+
+/* The same with every read and write queued to the file backing's worker. */
+TEST_F_TIMEOUT(down, force_remove_under_fio_offloaded, 240)
+{
+	ASSERT_EQ(0, cbd_set_file_offload("always"));
+	force_remove_under_fio(_metadata, self);
+	EXPECT_EQ(0, cbd_set_file_offload("auto"));
 }
 
 TEST_F_TIMEOUT(down, force_remove_while_suspended, 60)
