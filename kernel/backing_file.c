@@ -21,6 +21,7 @@
 #include <linux/highmem.h>
 #include <linux/llist.h>
 #include <linux/sched.h>
+#include <linux/sched/clock.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/stat.h>
@@ -39,9 +40,11 @@
  * to the probes.
  */
 #define CBD_OFFLOAD_DEPTH		4U
-#define CBD_OFFLOAD_IDLE_MAX		2U
+#define CBD_OFFLOAD_IDLE_PROBE		2U
+#define CBD_OFFLOAD_IDLE_SHARING	16U
 #define CBD_OFFLOAD_PROBE_MIN		8U
 #define CBD_OFFLOAD_PROBE_MAX		1024U
+#define CBD_OFFLOAD_POLL_NS		(50 * NSEC_PER_USEC)
 
 struct cbd_file_backing {
 	struct cbd_backing base;
@@ -56,6 +59,7 @@ struct cbd_file_backing {
 	atomic_t offload_pending;	/* handed over, not yet submitted */
 	bool sync_completions;		/* the last direct I/O ended inline */
 	bool sharing;			/* submitter and worker share requests */
+	bool worker_polling;		/* the worker looks for more, awake */
 	bool overlapped;		/* ... and requests met a busy worker */
 	unsigned int idle_seen;		/* arrivals in a row to an idle worker */
 	unsigned int probe_interval;
@@ -331,25 +335,67 @@ static void cbd_file_work(struct work_struct *work)
 }
 
 /* Reads and writes handed to the worker, in the order they came. */
+static void cbd_file_run_batch(struct cbd_file_backing *fb,
+			       struct llist_node *batch)
+{
+	struct cbd_file_cmd *fc, *next;
+	blk_status_t sts;
+
+	batch = llist_reverse_order(batch);
+	llist_for_each_entry_safe(fc, next, batch, offload_node) {
+		sts = cbd_file_rw(fb, fc, cbd_priv_to_rq(fc));
+		if (sts)
+			cbd_file_end(fc, sts);
+		else
+			cbd_file_offload_done(fc);
+	}
+}
+
+/*
+ * While a submitter shares its requests, the next one comes within
+ * microseconds: the worker waits a little for it rather than sleep, which
+ * spares both sides a wake-up per request.
+ */
+static struct llist_node *cbd_file_poll(struct cbd_file_backing *fb)
+{
+	u64 end = local_clock() + CBD_OFFLOAD_POLL_NS;
+	struct llist_node *batch;
+
+	while (READ_ONCE(fb->sharing) && !need_resched()) {
+		batch = llist_del_all(&fb->offload_list);
+		if (batch)
+			return batch;
+		if (local_clock() > end)
+			break;
+		cpu_relax();
+	}
+	return NULL;
+}
+
+/* Reads and writes handed to the worker, in the order they came. */
 static void cbd_file_offload_work(struct work_struct *work)
 {
 	struct cbd_file_backing *fb =
 		container_of(work, struct cbd_file_backing, offload_work);
 	unsigned int noio = memalloc_noio_save();
-	struct cbd_file_cmd *fc, *next;
 	struct llist_node *batch;
-	blk_status_t sts;
 
-	while ((batch = llist_del_all(&fb->offload_list))) {
-		batch = llist_reverse_order(batch);
-		llist_for_each_entry_safe(fc, next, batch, offload_node) {
-			sts = cbd_file_rw(fb, fc, cbd_priv_to_rq(fc));
-			if (sts)
-				cbd_file_end(fc, sts);
-			else
-				cbd_file_offload_done(fc);
+	WRITE_ONCE(fb->worker_polling, true);
+	for (;;) {
+		batch = llist_del_all(&fb->offload_list);
+		if (!batch)
+			batch = cbd_file_poll(fb);
+		if (batch) {
+			cbd_file_run_batch(fb, batch);
+			cond_resched();
+			continue;
 		}
-		cond_resched();
+		WRITE_ONCE(fb->worker_polling, false);
+		/* Pairs with llist_add() in hand_over: one of us sees the other. */
+		smp_mb();
+		if (llist_empty(&fb->offload_list))
+			break;
+		WRITE_ONCE(fb->worker_polling, true);
 	}
 	memalloc_noio_restore(noio);
 }
@@ -360,7 +406,12 @@ static void cbd_file_hand_over(struct cbd_file_backing *fb,
 	fc->fb = fb;
 	atomic_inc(&fb->offload_pending);
 	set_bit(0, &fc->offloaded);
-	if (llist_add(&fc->offload_node, &fb->offload_list))
+	/*
+	 * A list that was not empty has its worker coming already; a polling
+	 * worker looks at the list once more after it stops polling.
+	 */
+	if (llist_add(&fc->offload_node, &fb->offload_list) &&
+	    !READ_ONCE(fb->worker_polling))
 		queue_work(cbd_wq, &fb->offload_work);
 }
 
@@ -383,15 +434,25 @@ static bool cbd_file_should_offload(struct cbd_file_backing *fb)
 		break;
 	}
 	if (pending) {
-		WRITE_ONCE(fb->idle_seen, 0);
-		WRITE_ONCE(fb->overlapped, true);
+		/* Written only on change: the worker polls next to them. */
+		if (READ_ONCE(fb->idle_seen))
+			WRITE_ONCE(fb->idle_seen, 0);
+		if (!READ_ONCE(fb->overlapped))
+			WRITE_ONCE(fb->overlapped, true);
 		return pending < CBD_OFFLOAD_DEPTH;
 	}
 	/* The file completes asynchronously: the submitter waits for nothing. */
 	if (!READ_ONCE(fb->sync_completions))
 		return false;
 	if (READ_ONCE(fb->sharing)) {
-		if (READ_ONCE(fb->idle_seen) < CBD_OFFLOAD_IDLE_MAX) {
+		/*
+		 * A worker faster than the submitter is idle at most arrivals
+		 * even when the submitter never waits: once requests did
+		 * overlap, only a long run of idle arrivals ends the sharing.
+		 */
+		if (READ_ONCE(fb->idle_seen) < (READ_ONCE(fb->overlapped) ?
+						CBD_OFFLOAD_IDLE_SHARING :
+						CBD_OFFLOAD_IDLE_PROBE)) {
 			WRITE_ONCE(fb->idle_seen, fb->idle_seen + 1);
 			return true;
 		}
@@ -507,7 +568,6 @@ static void cbd_file_release(struct cbd_backing *b)
 
 	/* No request is in flight: the worker may only be on its way out. */
 	flush_work(&fb->offload_work);
-	fput(fb->file);
 	kfree(fb);
 }
 
