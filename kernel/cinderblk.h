@@ -177,6 +177,8 @@ struct cbd_device {
 	struct cbd_stats __percpu *stats;
 	struct blk_mq_tag_set tag_set;
 	struct gendisk *disk;
+	/* Reads the partition table once the device is added (device.c). */
+	struct work_struct part_scan_work;
 };
 
 /* A snapshot of a device, for replies and events. */

@@ -237,6 +237,25 @@ static inline int cbd_update_limits(struct gendisk *disk,
 	return 0;
 }
 
+/*
+ * Keep device_add_disk() from scanning partitions: a state bit up to 6.9,
+ * the GENHD_FL_NO_PART flag since (GD_SUPPRESS_PART_SCAN went away).
+ */
+static inline void cbd_suppress_part_scan(struct gendisk *disk, bool suppress)
+{
+#ifdef GD_SUPPRESS_PART_SCAN
+	if (suppress)
+		set_bit(GD_SUPPRESS_PART_SCAN, &disk->state);
+	else
+		clear_bit(GD_SUPPRESS_PART_SCAN, &disk->state);
+#else
+	if (suppress)
+		disk->flags |= GENHD_FL_NO_PART;
+	else
+		disk->flags &= ~GENHD_FL_NO_PART;
+#endif
+}
+
 /* Does the queue of @bdev have a volatile write cache / FUA? */
 static inline bool cbd_bdev_write_cache(struct block_device *bdev)
 {

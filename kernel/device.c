@@ -517,6 +517,40 @@ static void cbd_event(struct cbd_device *cbd, u8 cmd)
 	cbd_genl_event(cmd, &info);
 }
 
+/* ---- partitions ---- */
+
+/*
+ * Reading the partition table goes through the backing and took most of
+ * an add's time when device_add_disk() did it. It happens here instead,
+ * right after the add, without opening the disk (an open would make a
+ * plain remove fail with EBUSY). Whoever opens the disk first does it
+ * instead, under the same open_mutex: partitions are there for any
+ * opener, and appear (with their uevents) a moment after the disk's own.
+ */
+static void cbd_part_scan_work(struct work_struct *work)
+{
+	struct cbd_device *cbd = container_of(work, struct cbd_device,
+					      part_scan_work);
+	struct gendisk *disk = cbd->disk;
+
+	mutex_lock(&disk->open_mutex);
+	if (test_bit(GD_NEED_PART_SCAN, &disk->state))
+		bdev_disk_changed(disk, false);
+	mutex_unlock(&disk->open_mutex);
+}
+
+/* The disk is added with partition scanning suppressed: arm it now. */
+static void cbd_start_part_scan(struct cbd_device *cbd)
+{
+	struct gendisk *disk = cbd->disk;
+
+	mutex_lock(&disk->open_mutex);
+	cbd_suppress_part_scan(disk, false);
+	set_bit(GD_NEED_PART_SCAN, &disk->state);
+	mutex_unlock(&disk->open_mutex);
+	queue_work(system_unbound_wq, &cbd->part_scan_work);
+}
+
 /* ---- operations ---- */
 
 static struct cbd_device *cbd_find(u32 index, struct netlink_ext_ack *extack)
@@ -579,6 +613,7 @@ int cbd_dev_add(struct cbd_add_params *p, struct cbd_dev_info *info,
 
 	spin_lock_init(&cbd->lock);
 	init_waitqueue_head(&cbd->drain_wq);
+	INIT_WORK(&cbd->part_scan_work, cbd_part_scan_work);
 	atomic_set(&cbd->timeouts, 0);
 	strscpy(cbd->volume_id, p->volume_id, sizeof(cbd->volume_id));
 	cbd->want_flags = p->flags;
@@ -641,10 +676,15 @@ have_disk:
 		set_disk_ro(disk, true);
 	cbd->disk = disk;
 
-	/* The attributes exist before the add uevent goes out. */
+	/*
+	 * The attributes exist before the add uevent goes out. The partition
+	 * table is read after the add returns (cbd_part_scan_work()).
+	 */
+	cbd_suppress_part_scan(disk, true);
 	ret = device_add_disk(NULL, disk, cbd_disk_groups);
 	if (ret)
 		goto err_disk;
+	cbd_start_part_scan(cbd);
 
 	cbd_dev_fill_info(cbd, info);
 	cbd_genl_event(CINDERBLK_CMD_EVT_ADDED, info);
@@ -685,6 +725,8 @@ static void cbd_destroy(struct cbd_device *cbd, bool force, u32 old_state)
 		cbd->fs_frozen = false;
 		cbd_unfreeze_queue(disk->queue, cbd->freeze_memflags);
 	}
+	/* The queue moves again: a partition scan under way can end. */
+	cancel_work_sync(&cbd->part_scan_work);
 	del_gendisk(disk);
 	/* Bios sent down still use the backing: let them end first. */
 	cbd_drain_bios(cbd);
@@ -843,6 +885,8 @@ int cbd_dev_suspend(u32 index, bool freeze, struct netlink_ext_ack *extack)
 		goto out;
 	}
 	q = cbd->disk->queue;
+	/* The partition scan reads the disk: not into a frozen queue. */
+	flush_work(&cbd->part_scan_work);
 	if (freeze) {
 		ret = cbd_freeze_bdev(cbd->disk->part0);
 		if (ret) {

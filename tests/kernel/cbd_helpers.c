@@ -208,10 +208,16 @@ void cbd_dev_cleanup(struct cbd_dev *d)
 int cbd_wait_node(uint32_t index, bool present, int timeout_ms)
 {
 	char path[64];
+
+	snprintf(path, sizeof(path), "/dev/%s%u", CINDERBLK_DISK_PREFIX, index);
+	return cbd_wait_node_path(path, present, timeout_ms);
+}
+
+int cbd_wait_node_path(const char *path, bool present, int timeout_ms)
+{
 	struct stat st;
 	int64_t end = cbd_now_ms() + timeout_ms;
 
-	snprintf(path, sizeof(path), "/dev/%s%u", CINDERBLK_DISK_PREFIX, index);
 	for (;;) {
 		bool there = stat(path, &st) == 0 && S_ISBLK(st.st_mode);
 

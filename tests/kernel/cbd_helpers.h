@@ -60,6 +60,8 @@ void cbd_dev_cleanup(struct cbd_dev *d);
 
 /* Wait until /dev/cbdN is (@present) or is not a block device. */
 int cbd_wait_node(uint32_t index, bool present, int timeout_ms);
+/* The same for any block device node @path. */
+int cbd_wait_node_path(const char *path, bool present, int timeout_ms);
 
 /* Control device. */
 int cbd_ctl_open(void);			/* fd or -errno */

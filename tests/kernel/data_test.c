@@ -295,6 +295,35 @@ TEST_F_TIMEOUT(data, resize_under_io, 300)
 	close(fd);
 }
 
+/* One MBR partition, type Linux, at @start for @sectors (512 bytes). */
+static void make_mbr(unsigned char *mbr, uint32_t start, uint32_t sectors)
+{
+	memset(mbr, 0, 512);
+	memcpy(mbr + 446 + 8, &start, 4);
+	memcpy(mbr + 446 + 12, &sectors, 4);
+	mbr[446 + 4] = 0x83;
+	mbr[510] = 0x55;
+	mbr[511] = 0xaa;
+}
+
+/* Wait up to @ms for /sys/block/cbdN/cbdNp1 to be (or not be) there. */
+static bool wait_sysfs_part(const struct cbd_dev *d, bool present, int ms)
+{
+	char path[128];
+	int64_t end = cbd_now_ms() + ms;
+
+	snprintf(path, sizeof(path), "/sys/block/%s%u/%s%up1",
+		 CINDERBLK_DISK_PREFIX, d->index, CINDERBLK_DISK_PREFIX,
+		 d->index);
+	for (;;) {
+		if ((access(path, F_OK) == 0) == present)
+			return true;
+		if (cbd_now_ms() > end)
+			return false;
+		usleep(5000);
+	}
+}
+
 TEST_F(data, partitions_map_to_backing_offsets)
 {
 	unsigned char *mbr = cbd_alloc(512), *buf;
@@ -302,12 +331,7 @@ TEST_F(data, partitions_map_to_backing_offsets)
 	char part[80];
 	int fd, pfd = -1;
 
-	/* One MBR partition, type Linux. */
-	memcpy(mbr + 446 + 8, &start, 4);
-	memcpy(mbr + 446 + 12, &sectors, 4);
-	mbr[446 + 4] = 0x83;
-	mbr[510] = 0x55;
-	mbr[511] = 0xaa;
+	make_mbr(mbr, start, sectors);
 	fd = open(self->d.node, O_RDWR | O_DIRECT);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(512, pwrite(fd, mbr, 512, 0));
@@ -331,6 +355,57 @@ TEST_F(data, partitions_map_to_backing_offsets)
 			      (off_t)start * 512 + 4096));
 	EXPECT_TRUE(cbd_check(buf, 8192, 4096, 81));
 	free(buf);
+	free(mbr);
+}
+
+/*
+ * The add does not read the partition table itself; it is read right
+ * after, without anybody opening the disk, and the partition maps to the
+ * backing. The scan holds no open of its own: a plain remove right after
+ * the add is not refused.
+ */
+TEST(partitions_appear_after_add_without_an_open)
+{
+	unsigned char *mbr = cbd_alloc(512);
+	uint32_t start = 2048, sectors = 8192;
+	struct cbd_dev d = { .backing_fd = -1 };
+	struct cl_kernel *k = cbd_nl();
+	char part[80];
+	void *buf;
+	int pfd;
+
+	ASSERT_NE(NULL, k);
+	ASSERT_EQ(0, cbd_backing_create(&d, CBD_DEFAULT_SIZE));
+	make_mbr(mbr, start, sectors);
+	ASSERT_EQ(512, pwrite(d.backing_fd, mbr, 512, 0));
+	/* What the partition holds at its offset 0. */
+	buf = cbd_alloc(8192);
+	cbd_fill(buf, 8192, 0, 91);
+	ASSERT_EQ(8192, pwrite(d.backing_fd, buf, 8192, (off_t)start * 512));
+	free(buf);
+	ASSERT_EQ(0, fsync(d.backing_fd));
+
+	ASSERT_EQ(0, cbd_add_nl(&d, 0));
+	ASSERT_TRUE(wait_sysfs_part(&d, true, 10000));
+	snprintf(part, sizeof(part), "%sp1", d.node);
+	ASSERT_EQ(0, cbd_wait_node_path(part, true, 5000));
+	pfd = open(part, O_RDONLY | O_DIRECT);
+	ASSERT_LE(0, pfd);
+	EXPECT_EQ((uint64_t)sectors * 512, cbd_bdev_size(pfd));
+	EXPECT_TRUE(has_pattern(pfd, 8192, 0, 91));
+	close(pfd);
+	EXPECT_EQ(0, cl_kernel_dev_remove(k, d.index, false, NULL));
+	d.added = false;
+	EXPECT_EQ(0, cbd_wait_node(d.index, false, 5000));
+
+	/* Added and removed at once, before any scan could end: no EBUSY. */
+	for (int i = 0; i < 20; i++) {
+		ASSERT_EQ(0, cbd_add_nl(&d, 0));
+		ASSERT_EQ(0, cl_kernel_dev_remove(k, d.index, false, NULL));
+		d.added = false;
+	}
+	EXPECT_EQ(0, cbd_sysfs_block_count());
+	cbd_dev_cleanup(&d);
 	free(mbr);
 }
 
