@@ -150,7 +150,14 @@ int cbd_add_nl_spec(struct cbd_dev *d, struct cl_dev_spec *spec)
 	d->index = info.index;
 	snprintf(d->node, sizeof(d->node), "/dev/%s%u", CINDERBLK_DISK_PREFIX,
 		 info.index);
-	return cbd_wait_node(d->index, true, 5000);
+	ret = cbd_wait_node(d->index, true, 5000);
+	if (ret) {
+		/* Say what is there instead, for whoever reads the log. */
+		fprintf(stderr, "# %s did not appear; devices now:\n", d->node);
+		cbd_system("ls -l /dev/%s* /sys/block | sed 's/^/# /' >&2",
+			   CINDERBLK_DISK_PREFIX);
+	}
+	return ret;
 }
 
 int cbd_add_nl(struct cbd_dev *d, uint32_t flags)
@@ -219,7 +226,15 @@ int cbd_wait_node_path(const char *path, bool present, int timeout_ms)
 	int64_t end = cbd_now_ms() + timeout_ms;
 
 	for (;;) {
-		bool there = stat(path, &st) == 0 && S_ISBLK(st.st_mode);
+		/*
+		 * Present: a block device. Absent: nothing at all; a file
+		 * left there (a program writing to the path after the node
+		 * went) would keep the next device of that name from
+		 * getting its node.
+		 */
+		bool there = present ?
+			stat(path, &st) == 0 && S_ISBLK(st.st_mode) :
+			lstat(path, &st) == 0;
 
 		if (there == present)
 			return 0;

@@ -58,7 +58,7 @@ int cbd_add_ioctl(struct cbd_dev *d, uint32_t flags);
 /* Force-remove the device if added, close and unlink the backing. */
 void cbd_dev_cleanup(struct cbd_dev *d);
 
-/* Wait until /dev/cbdN is (@present) or is not a block device. */
+/* Wait until /dev/cbdN is a block device (@present) or nothing is there. */
 int cbd_wait_node(uint32_t index, bool present, int timeout_ms);
 /* The same for any block device node @path. */
 int cbd_wait_node_path(const char *path, bool present, int timeout_ms);

@@ -93,7 +93,8 @@ TEST_F_TIMEOUT(rdown, force_remove_under_fio, 240)
 			dup2(out, 2);
 		}
 		execlp("fio", "fio", "--name=remapforce", "--filename",
-		       self->d.node, "--direct=1", "--ioengine=libaio",
+		       self->d.node, "--direct=1", "--allow_file_create=0",
+		       "--ioengine=libaio",
 		       "--rw=randrw", "--bsrange=4k-256k", "--iodepth=32",
 		       "--numjobs=2", "--time_based=1", "--runtime=60",
 		       "--size=16M", (char *)NULL);

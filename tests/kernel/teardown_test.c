@@ -108,7 +108,8 @@ static void force_remove_under_fio(struct __test_metadata *_metadata,
 			dup2(out, 2);
 		}
 		execlp("fio", "fio", "--name=cbdforce", "--filename", self->d.node,
-		       "--direct=1", "--ioengine=libaio", "--rw=randrw",
+		       "--direct=1", "--allow_file_create=0",
+		       "--ioengine=libaio", "--rw=randrw",
 		       "--bs=4k", "--iodepth=32", "--numjobs=2",
 		       "--time_based=1", "--runtime=60", "--size=16M",
 		       (char *)NULL);
