@@ -29,10 +29,20 @@
 /* Distinct statements a process keeps prepared (the CLI uses about 10). */
 #define STMT_CACHE_SIZE 24
 
+/* Rows parsed lately, per table: the same row is read several times. */
+#define PARSED_ROWS 4
+
 struct cached_stmt {
 	char *sql;
 	sqlite3_stmt *st;
 };
+
+struct parsed_row {
+	char *json;
+	void *obj;		/* what parsing @json gave, kept to copy */
+};
+
+enum { VOLUMES, SNAPSHOTS, CONNECTIONS, NR_TABLES };
 
 struct sqlite_store {
 	sqlite3 *db;
@@ -40,6 +50,8 @@ struct sqlite_store {
 	int depth;		/* nested begin() calls */
 	int nr_cached;
 	struct cached_stmt cache[STMT_CACHE_SIZE];
+	struct parsed_row parsed[NR_TABLES][PARSED_ROWS];
+	int next_parsed[NR_TABLES];
 };
 
 /* Schema migrations: index i takes the schema from version i to i + 1. */
@@ -289,12 +301,15 @@ static int check_ours(struct sqlite_store *s, struct cl_error *err)
 	return 0;
 }
 
+static void free_parsed(struct sqlite_store *s);
+
 static void sq_close(void *store)
 {
 	struct sqlite_store *s = store;
 
 	if (!s)
 		return;
+	free_parsed(s);
 	for (int i = 0; i < s->nr_cached; i++) {
 		sqlite3_finalize(s->cache[i].st);
 		free(s->cache[i].sql);
@@ -441,8 +456,8 @@ static void add_cond(struct where *w, const char *col, const char *val)
 static int select_json(struct sqlite_store *s, const char *table,
 		       const struct cl_filter *f, bool has_name,
 		       bool has_volume,
-		       int (*row)(const char *json, void *out,
-				  struct cl_error *err),
+		       int (*row)(struct sqlite_store *s, const char *json,
+				  void *out, struct cl_error *err),
 		       void *out, struct cl_error *err)
 {
 	struct where w = { .n = 0 };
@@ -471,7 +486,7 @@ static int select_json(struct sqlite_store *s, const char *table,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *json = (const char *)sqlite3_column_text(st, 0);
 
-		ret = row(json ? json : "", out, err);
+		ret = row(s, json ? json : "", out, err);
 		if (ret) {
 			char msg[CL_ERROR_MSG_MAX];
 
@@ -489,14 +504,38 @@ static int select_json(struct sqlite_store *s, const char *table,
 	return ret;
 }
 
-#define DEFINE_ROW(type)						\
-static int row_##type(const char *json, void *out, struct cl_error *err) \
+/*
+ * A row's object: a copy of the one parsed from the same JSON text before
+ * if there is one (parsing is most of the cost of a read), else parsed
+ * now and remembered. Equal text gives an equal object: nothing else goes
+ * into it.
+ */
+#define DEFINE_ROW(type, table)						\
+static void free_##type(void *obj)					\
 {									\
-	struct cl_##type *obj;						\
-	int ret = cl_##type##_from_json(json, &obj, err);		\
+	cl_##type##_free(obj);						\
+}									\
 									\
-	if (ret)							\
-		return ret;						\
+static int row_##type(struct sqlite_store *s, const char *json,	\
+		      void *out, struct cl_error *err)			\
+{									\
+	struct parsed_row *p = s->parsed[table];			\
+	struct cl_##type *obj = NULL;					\
+	int i, ret;							\
+									\
+	for (i = 0; i < PARSED_ROWS && p[i].json; i++)			\
+		if (strcmp(p[i].json, json) == 0)			\
+			break;						\
+	if (i < PARSED_ROWS && p[i].json) {				\
+		obj = cl_##type##_dup(p[i].obj);			\
+		if (!obj)						\
+			return cl_error_set(err, -ENOMEM, "out of memory"); \
+	} else {							\
+		ret = cl_##type##_from_json(json, &obj, err);		\
+		if (ret)						\
+			return ret;					\
+		remember(s, table, json, cl_##type##_dup(obj), free_##type); \
+	}								\
 	if (cl_##type##_list_append(out, obj)) {			\
 		cl_##type##_free(obj);					\
 		return cl_error_set(err, -ENOMEM, "out of memory");	\
@@ -504,9 +543,50 @@ static int row_##type(const char *json, void *out, struct cl_error *err) \
 	return 0;							\
 }
 
-DEFINE_ROW(volume)
-DEFINE_ROW(snapshot)
-DEFINE_ROW(connection)
+/* Keep @obj (a copy, owned now) as what @json parses to. */
+static void remember(struct sqlite_store *s, int table, const char *json,
+		     void *obj, void (*free_fn)(void *obj))
+{
+	struct parsed_row *p = &s->parsed[table][s->next_parsed[table]];
+	char *copy = obj ? strdup(json) : NULL;
+
+	if (!copy) {
+		if (obj)
+			free_fn(obj);
+		return;		/* only a lost shortcut */
+	}
+	if (p->json) {
+		free_fn(p->obj);
+		free(p->json);
+	}
+	p->json = copy;
+	p->obj = obj;
+	s->next_parsed[table] = (s->next_parsed[table] + 1) % PARSED_ROWS;
+}
+
+DEFINE_ROW(volume, VOLUMES)
+DEFINE_ROW(snapshot, SNAPSHOTS)
+DEFINE_ROW(connection, CONNECTIONS)
+
+static void (*const free_obj[NR_TABLES])(void *obj) = {
+	[VOLUMES] = free_volume,
+	[SNAPSHOTS] = free_snapshot,
+	[CONNECTIONS] = free_connection,
+};
+
+static void free_parsed(struct sqlite_store *s)
+{
+	for (int t = 0; t < NR_TABLES; t++) {
+		for (int i = 0; i < PARSED_ROWS; i++) {
+			struct parsed_row *p = &s->parsed[t][i];
+
+			if (p->json) {
+				free_obj[t](p->obj);
+				free(p->json);
+			}
+		}
+	}
+}
 
 static int sq_get_volumes(void *store, const struct cl_filter *f,
 			  struct cl_volume_list *out, struct cl_error *err)
