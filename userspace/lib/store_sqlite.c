@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -368,6 +369,18 @@ out:
 	return ret;
 }
 
+#ifdef CL_SQLITE_PRIVATE
+/*
+ * sqlite is linked into this library, hidden: its settings are ours alone.
+ * Without memory statistics every allocation and free skips a global
+ * mutex. Must come before sqlite initializes itself (the first open).
+ */
+static void configure_sqlite(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+#endif
+
 static int sq_open(const struct cl_dict *options, void **store,
 		   struct cl_error *err)
 {
@@ -380,6 +393,11 @@ static int sq_open(const struct cl_dict *options, void **store,
 	bool wal = false;
 	int ret, version = -1;
 
+#ifdef CL_SQLITE_PRIVATE
+	static pthread_once_t configured = PTHREAD_ONCE_INIT;
+
+	pthread_once(&configured, configure_sqlite);
+#endif
 	if (!path || !*path)
 		return cl_error_set(err, -EINVAL, "sqlite store: no path given");
 	if (create_opt)
