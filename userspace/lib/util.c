@@ -2,13 +2,14 @@
 /* Small helpers: strings, time, UUIDs, UTF-8, edit distance, logging. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <uuid/uuid.h>
 
 #include "cl_internal.h"
 
@@ -40,19 +41,59 @@ int64_t cl_now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-void cl_new_uuid(char out[CL_ID_LEN])
+/* @len random bytes: the kernel's generator, else whatever is at hand. */
+static void random_bytes(unsigned char *buf, size_t len)
 {
-	uuid_t u;
+	ssize_t n = getrandom(buf, len, 0);
+	int fd;
 
-	uuid_generate(u);
-	uuid_unparse_lower(u, out);
+	if (n == (ssize_t)len)
+		return;
+	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, len);
+		close(fd);
+		if (n == (ssize_t)len)
+			return;
+	}
+	srandom((unsigned int)(cl_now_us() ^ getpid()));
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (unsigned char)random();
 }
 
+/* A random (version 4) UUID in lower case, as libuuid would make it. */
+void cl_new_uuid(char out[CL_ID_LEN])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char u[16];
+	char *p = out;
+
+	random_bytes(u, sizeof(u));
+	u[6] = (u[6] & 0x0f) | 0x40;	/* version 4 */
+	u[8] = (u[8] & 0x3f) | 0x80;	/* RFC 4122 variant */
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*p++ = '-';
+		*p++ = hex[u[i] >> 4];
+		*p++ = hex[u[i] & 0x0f];
+	}
+	*p = '\0';
+}
+
+/* 8-4-4-4-12 hex digits (either case), as uuid_parse() accepts. */
 bool cl_uuid_valid(const char *s)
 {
-	uuid_t u;
-
-	return s && strlen(s) == 36 && uuid_parse(s, u) == 0;
+	if (!s || strlen(s) != 36)
+		return false;
+	for (int i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return false;
+		} else if (!isxdigit((unsigned char)s[i])) {
+			return false;
+		}
+	}
+	return true;
 }
 
 /* Well-formed UTF-8 without control characters (names end up in logs). */
