@@ -55,8 +55,11 @@ const char *cl_driver_name_from_cinder(const char *volume_driver)
 	return volume_driver;
 }
 
-/* The directory holding libcinderlib itself, for the build-tree layout. */
-static char *own_dir(void)
+/*
+ * The directory holding libcinderlib itself, for the build-tree layout: as
+ * the loader named it (@resolved false) or with symbolic links resolved.
+ */
+static char *own_dir(bool resolved)
 {
 	Dl_info info;
 	char *dir, *slash;
@@ -64,7 +67,7 @@ static char *own_dir(void)
 	if (!dladdr((void *)cl_driver_name_from_cinder, &info) ||
 	    !info.dli_fname || !strchr(info.dli_fname, '/'))
 		return NULL;
-	dir = realpath(info.dli_fname, NULL);
+	dir = resolved ? realpath(info.dli_fname, NULL) : strdup(info.dli_fname);
 	if (!dir)
 		return NULL;
 	slash = strrchr(dir, '/');
@@ -79,36 +82,44 @@ static bool is_dir(const char *p)
 	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* LIBDIR/cinderlib/drivers (installed) or LIBDIR/../drivers (build tree). */
+static char *drivers_near(const char *lib)
+{
+	char *p = NULL;
+
+	if (asprintf(&p, "%s/cinderlib/drivers", lib) >= 0 && is_dir(p))
+		return p;
+	free(p);
+	p = NULL;
+	if (asprintf(&p, "%s/../drivers", lib) >= 0 && is_dir(p))
+		return p;
+	free(p);
+	return NULL;
+}
+
 /*
  * Setup option, then $CINDERLIB_DRIVER_DIR, then next to the library
  * (LIBDIR/cinderlib/drivers installed, LIBDIR/../drivers in the build
- * tree), then the compiled-in default.
+ * tree; LIBDIR as the loader found the library, then with symbolic links
+ * resolved: the first costs no path walk), then the compiled-in default.
  */
 static char *find_driver_dir(const char *configured)
 {
 	const char *env = getenv("CINDERLIB_DRIVER_DIR");
-	char *lib, *p = NULL;
+	char *p = NULL;
 
 	if (configured && *configured)
 		return strdup(configured);
 	if (env && *env)
 		return strdup(env);
-	lib = own_dir();
-	if (lib) {
-		if (asprintf(&p, "%s/cinderlib/drivers", lib) >= 0 && is_dir(p)) {
-			free(lib);
-			return p;
-		}
-		free(p);
-		p = NULL;
-		if (asprintf(&p, "%s/../drivers", lib) >= 0 && is_dir(p)) {
-			free(lib);
-			return p;
-		}
-		free(p);
+	for (int resolved = 0; !p && resolved < 2; resolved++) {
+		char *lib = own_dir(resolved);
+
+		if (lib)
+			p = drivers_near(lib);
 		free(lib);
 	}
-	return strdup(CINDERLIB_DRIVER_DIR);
+	return p ? p : strdup(CINDERLIB_DRIVER_DIR);
 }
 
 const char *cl_driver_dir(struct cl_context *ctx)
@@ -204,7 +215,9 @@ int cl_driver_load(struct cl_context *ctx, const char *volume_driver,
 		return cl_error_set(err, -ENOMEM, "out of memory");
 	if (asprintf(&path, "%s/%s.so", dir, name) < 0)
 		return cl_error_set(err, -ENOMEM, "out of memory");
-	if (access(path, F_OK) != 0) {
+	/* Loaded at once; a missing file is told apart only on failure. */
+	ret = open_plugin(path, ops, dl, err);
+	if (ret && access(path, F_OK) != 0) {
 		size_t n;
 		char **names = driver_names(dir, &n);
 		const char *best = cl_closest(name, (const char *const *)names,
@@ -219,10 +232,7 @@ int cl_driver_load(struct cl_context *ctx, const char *volume_driver,
 					   "unknown driver '%s' (no %s)", name,
 					   path);
 		cl_strv_free(names, n);
-		free(path);
-		return ret;
 	}
-	ret = open_plugin(path, ops, dl, err);
 	free(path);
 	return ret;
 }

@@ -505,10 +505,57 @@ static struct nl_sock *connect_genl(int *nle)
 	return sk;
 }
 
+static int parse_family_id(struct nlmsghdr *nlh, void *arg)
+{
+	struct nlattr *id = nlmsg_find_attr(nlh, GENL_HDRLEN,
+					    CTRL_ATTR_FAMILY_ID);
+
+	if (!id || nla_len(id) < (int)sizeof(uint16_t))
+		return -EPROTO;
+	*(int *)arg = nla_get_u16(id);
+	return 0;
+}
+
+/*
+ * The id of the cinderblk family: one CTRL_CMD_GETFAMILY whose reply is
+ * read for the id alone. (genl_ctrl_resolve() builds a whole family
+ * object, operations and groups included: more code for each process to
+ * run, and every attach runs it.)
+ */
+static int resolve_family(struct cl_kernel *k, struct cl_error *err)
+{
+	struct reply_ctx ctx = { .parse = parse_family_id, .arg = &k->family };
+	struct cl_error kerr = { 0 };
+	struct nl_msg *msg = nlmsg_alloc();
+	int ret;
+
+	k->family = -1;
+	if (!msg || !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, GENL_ID_CTRL,
+				 0, 0, CTRL_CMD_GETFAMILY, 1) ||
+	    nla_put_string(msg, CTRL_ATTR_FAMILY_NAME, CINDERBLK_GENL_NAME)) {
+		nlmsg_free(msg);
+		return cl_error_set(err, -ENOMEM, "out of memory");
+	}
+	ret = transact(k, msg, &ctx, "cannot resolve the cinderblk netlink family",
+		       &kerr);
+	if (ret == -ENOENT)
+		return cl_error_set(err, -ENOENT,
+				    "cinderblk module not loaded: run modprobe cinderblk");
+	if (ret) {
+		if (err)
+			*err = kerr;
+		return ret;
+	}
+	if (k->family < 0)
+		return cl_error_set(err, -EPROTO,
+				    "cannot resolve the cinderblk netlink family: no id in the reply");
+	return 0;
+}
+
 int cl_kernel_open(struct cl_kernel **out, struct cl_error *err)
 {
 	struct cl_kernel *k;
-	int nle;
+	int nle, ret;
 
 	*out = NULL;
 	k = calloc(1, sizeof(*k));
@@ -521,16 +568,10 @@ int cl_kernel_open(struct cl_kernel **out, struct cl_error *err)
 				    "cannot open a generic netlink socket: %s",
 				    nl_geterror(nle));
 	}
-	k->family = genl_ctrl_resolve(k->sk, CINDERBLK_GENL_NAME);
-	if (k->family < 0) {
-		nle = k->family;
+	ret = resolve_family(k, err);
+	if (ret) {
 		cl_kernel_close(k);
-		if (nle == -NLE_OBJ_NOTFOUND)
-			return cl_error_set(err, -ENOENT,
-					    "cinderblk module not loaded: run modprobe cinderblk");
-		return cl_error_set(err, nle_to_errno(nle),
-				    "cannot resolve the cinderblk netlink family: %s",
-				    nl_geterror(nle));
+		return ret;
 	}
 	*out = k;
 	return 0;

@@ -2,13 +2,14 @@
 /* Small helpers: strings, time, UUIDs, UTF-8, edit distance, logging. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <uuid/uuid.h>
 
 #include "cl_internal.h"
 
@@ -40,19 +41,59 @@ int64_t cl_now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-void cl_new_uuid(char out[CL_ID_LEN])
+/* @len random bytes: the kernel's generator, else whatever is at hand. */
+static void random_bytes(unsigned char *buf, size_t len)
 {
-	uuid_t u;
+	ssize_t n = getrandom(buf, len, 0);
+	int fd;
 
-	uuid_generate(u);
-	uuid_unparse_lower(u, out);
+	if (n == (ssize_t)len)
+		return;
+	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, len);
+		close(fd);
+		if (n == (ssize_t)len)
+			return;
+	}
+	srandom((unsigned int)(cl_now_us() ^ getpid()));
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (unsigned char)random();
 }
 
+/* A random (version 4) UUID in lower case, as libuuid would make it. */
+void cl_new_uuid(char out[CL_ID_LEN])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char u[16];
+	char *p = out;
+
+	random_bytes(u, sizeof(u));
+	u[6] = (u[6] & 0x0f) | 0x40;	/* version 4 */
+	u[8] = (u[8] & 0x3f) | 0x80;	/* RFC 4122 variant */
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*p++ = '-';
+		*p++ = hex[u[i] >> 4];
+		*p++ = hex[u[i] & 0x0f];
+	}
+	*p = '\0';
+}
+
+/* 8-4-4-4-12 hex digits (either case), as uuid_parse() accepts. */
 bool cl_uuid_valid(const char *s)
 {
-	uuid_t u;
-
-	return s && strlen(s) == 36 && uuid_parse(s, u) == 0;
+	if (!s || strlen(s) != 36)
+		return false;
+	for (int i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return false;
+		} else if (!isxdigit((unsigned char)s[i])) {
+			return false;
+		}
+	}
+	return true;
 }
 
 /* Well-formed UTF-8 without control characters (names end up in logs). */
@@ -147,9 +188,17 @@ const char *cl_closest(const char *word, const char *const *cands, size_t n)
 
 int cl_mkdir_p(const char *path, mode_t mode)
 {
-	char *copy = strdup(path);
+	char *copy;
 	int ret = 0;
 
+	if (!*path)
+		return -ENOENT;
+	/* Most often it is there already: one call, not one per component. */
+	if (mkdir(path, mode) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
+	copy = strdup(path);
 	if (!copy)
 		return -ENOMEM;
 	for (char *p = copy + 1; ; p++) {
@@ -202,23 +251,72 @@ int cl_parse_bool(const char *s, bool *out)
 	return -EINVAL;
 }
 
+/*
+ * Days since 1970-01-01 of a proleptic Gregorian date and back (H. Hinnant's
+ * algorithms). Done here rather than with gmtime_r()/timegm(): glibc reads
+ * the local time zone file for those, UTC or not, and every object saved
+ * or loaded converts its timestamps.
+ */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+	int64_t era, doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
 /* ISO 8601 UTC with microseconds: 2024-01-31T12:00:00.123456Z */
 int cl_time_format(int64_t us, char *buf, size_t len)
 {
-	time_t sec = (time_t)(us / 1000000);
+	int64_t sec = us / 1000000, days, year;
 	long frac = (long)(us % 1000000);
-	struct tm tm;
+	int month, day, rem;
 
 	if (frac < 0) {
 		frac += 1000000;
 		sec--;
 	}
-	if (!gmtime_r(&sec, &tm))
-		return -EINVAL;
+	days = sec >= 0 ? sec / 86400 : (sec - 86399) / 86400;
+	rem = (int)(sec - days * 86400);
+	civil_from_days(days, &year, &month, &day);
+	if (year < -2147481748LL || year > 2147485547LL)
+		return -EINVAL;		/* what gmtime_r() cannot express */
 	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, frac);
+		 (int)year, month, day, rem / 3600, rem / 60 % 60, rem % 60,
+		 frac);
 	return 0;
+}
+
+/* @n digits at @s as a number, or -1. */
+static int digits(const char *s, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
 }
 
 int cl_time_parse(const char *s, int64_t *us)
@@ -228,9 +326,29 @@ int cl_time_parse(const char *s, int64_t *us)
 	int n = 0, fdigits = 0;
 	const char *p;
 
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
-		   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
+	/* What cl_time_format() writes; anything else goes through sscanf. */
+	bool canonical = strnlen(s, 19) == 19 && s[4] == '-' &&
+			 s[7] == '-' && s[10] == 'T' && s[13] == ':' &&
+			 s[16] == ':';
+
+	if (canonical) {
+		tm.tm_year = digits(s, 4);
+		tm.tm_mon = digits(s + 5, 2);
+		tm.tm_mday = digits(s + 8, 2);
+		tm.tm_hour = digits(s + 11, 2);
+		tm.tm_min = digits(s + 14, 2);
+		tm.tm_sec = digits(s + 17, 2);
+		canonical = tm.tm_year >= 0 && tm.tm_mon >= 1 &&
+			    tm.tm_mon <= 12 && tm.tm_mday >= 0 &&
+			    tm.tm_hour >= 0 && tm.tm_min >= 0 && tm.tm_sec >= 0;
+	}
+	if (canonical) {
+		n = 19;
+	} else if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year,
+			  &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+			  &tm.tm_sec, &n) != 6) {
 		return -EINVAL;
+	}
 	p = s + n;
 	if (*p == '.') {
 		for (p++; isdigit((unsigned char)*p); p++) {
@@ -248,6 +366,14 @@ int cl_time_parse(const char *s, int64_t *us)
 		p += 6;
 	if (*p)
 		return -EINVAL;
+	if (canonical) {
+		int64_t days = days_from_civil(tm.tm_year, tm.tm_mon, 1) +
+			       tm.tm_mday - 1;
+
+		*us = (days * 86400 + tm.tm_hour * 3600 + tm.tm_min * 60 +
+		       tm.tm_sec) * 1000000 + frac;
+		return 0;
+	}
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
 	*us = (int64_t)timegm(&tm) * 1000000 + frac;
