@@ -41,7 +41,7 @@
  */
 #define CBD_OFFLOAD_DEPTH		4U
 #define CBD_OFFLOAD_IDLE_PROBE		2U
-#define CBD_OFFLOAD_IDLE_SHARING	16U
+#define CBD_OFFLOAD_IDLE_SHARING	128U
 #define CBD_OFFLOAD_PROBE_MIN		8U
 #define CBD_OFFLOAD_PROBE_MAX		1024U
 #define CBD_OFFLOAD_POLL_NS		(50 * NSEC_PER_USEC)
@@ -197,7 +197,12 @@ static blk_status_t cbd_file_rw_direct(struct cbd_file_backing *fb,
 	else
 		ret = file->f_op->read_iter(&fc->iocb, iter);
 
-	/* Drop the submitter's reference; the completion may run first. */
+	/*
+	 * Submitted: an offloaded request stops counting as waiting (while
+	 * our reference keeps it alive). Then drop that reference; the
+	 * completion may run first.
+	 */
+	cbd_file_offload_done(fc);
 	cbd_file_aio_put(fc);
 	if (ret != -EIOCBQUEUED)
 		cbd_file_aio_complete(&fc->iocb, ret);
@@ -343,11 +348,10 @@ static void cbd_file_run_batch(struct cbd_file_backing *fb,
 
 	batch = llist_reverse_order(batch);
 	llist_for_each_entry_safe(fc, next, batch, offload_node) {
+		/* Once started, the request may end and be reused: hands off. */
 		sts = cbd_file_rw(fb, fc, cbd_priv_to_rq(fc));
 		if (sts)
 			cbd_file_end(fc, sts);
-		else
-			cbd_file_offload_done(fc);
 	}
 }
 
@@ -400,6 +404,19 @@ static void cbd_file_offload_work(struct work_struct *work)
 	memalloc_noio_restore(noio);
 }
 
+/*
+ * The worker must run beside the submitter, not behind it: a worker queued
+ * on the submitter's CPU would wait while the submitter, finding it busy,
+ * runs requests itself. The next online CPU is a hint: if it goes offline,
+ * the work still runs, elsewhere.
+ */
+static int cbd_file_worker_cpu(void)
+{
+	int cpu = cpumask_next(raw_smp_processor_id(), cpu_online_mask);
+
+	return cpu < nr_cpu_ids ? cpu : cpumask_first(cpu_online_mask);
+}
+
 static void cbd_file_hand_over(struct cbd_file_backing *fb,
 			       struct cbd_file_cmd *fc)
 {
@@ -412,7 +429,8 @@ static void cbd_file_hand_over(struct cbd_file_backing *fb,
 	 */
 	if (llist_add(&fc->offload_node, &fb->offload_list) &&
 	    !READ_ONCE(fb->worker_polling))
-		queue_work(cbd_wq, &fb->offload_work);
+		queue_work_on(cbd_file_worker_cpu(), cbd_offload_wq,
+			      &fb->offload_work);
 }
 
 /*
@@ -441,8 +459,11 @@ static bool cbd_file_should_offload(struct cbd_file_backing *fb)
 			WRITE_ONCE(fb->overlapped, true);
 		return pending < CBD_OFFLOAD_DEPTH;
 	}
-	/* The file completes asynchronously: the submitter waits for nothing. */
-	if (!READ_ONCE(fb->sync_completions))
+	/*
+	 * The file completes asynchronously: the submitter waits for nothing.
+	 * With one CPU there is nobody to share with.
+	 */
+	if (!READ_ONCE(fb->sync_completions) || num_online_cpus() < 2)
 		return false;
 	if (READ_ONCE(fb->sharing)) {
 		/*

@@ -41,6 +41,8 @@ extern enum cbd_offload_mode cbd_file_offload;
 
 /* Work items of the data path: flush, discard, write zeroes (main.c). */
 extern struct workqueue_struct *cbd_wq;
+/* Per-CPU workers that file backings share requests with (main.c). */
+extern struct workqueue_struct *cbd_offload_wq;
 
 struct cbd_device;
 struct cbd_backing;

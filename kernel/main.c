@@ -79,6 +79,7 @@ module_param_cb(live_devices, &cbd_live_devices_ops, NULL, 0444);
 MODULE_PARM_DESC(live_devices, "Devices allocated now (read only)");
 
 struct workqueue_struct *cbd_wq;
+struct workqueue_struct *cbd_offload_wq;
 
 static int __init cbd_check_params(void)
 {
@@ -112,6 +113,17 @@ static int __init cbd_init(void)
 	cbd_wq = alloc_workqueue("cinderblk", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
 	if (!cbd_wq)
 		return -ENOMEM;
+	/*
+	 * Offload workers run where they are sent, away from the submitter's
+	 * CPU; they may poll for a while, hence CPU_INTENSIVE.
+	 */
+	cbd_offload_wq = alloc_workqueue("cinderblk_offload",
+					 WQ_MEM_RECLAIM | WQ_HIGHPRI |
+					 WQ_CPU_INTENSIVE, 0);
+	if (!cbd_offload_wq) {
+		ret = -ENOMEM;
+		goto err_wq;
+	}
 
 	ret = cbd_device_init();
 	if (ret)
@@ -129,6 +141,8 @@ err_genl:
 err_device:
 	cbd_device_exit();
 err_wq:
+	if (cbd_offload_wq)
+		destroy_workqueue(cbd_offload_wq);
 	destroy_workqueue(cbd_wq);
 	return ret;
 }
@@ -140,6 +154,7 @@ static void __exit cbd_exit(void)
 	cbd_genl_exit();
 	cbd_dev_remove_all();
 	cbd_device_exit();
+	destroy_workqueue(cbd_offload_wq);
 	destroy_workqueue(cbd_wq);
 }
 
