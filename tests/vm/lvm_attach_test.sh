@@ -12,53 +12,15 @@ set -u
 SECONDS=0
 
 here=$(cd "$(dirname "$0")" && pwd)
+top=${CINDERLIB_TOP:-$(pwd)}
 : "${BUILD:=$(cd "$here/../.." && pwd)}"
-CINDERCTL=${CINDERCTL:-$BUILD/bin/cinderctl}
-NOUDEV='activation { udev_sync=0 udev_rules=0 } devices { obtain_device_list_from_udev=0 }'
+. "$top/tests/cli/tap.sh"
+. "$top/tests/vm/lvm_lib.sh"
 GIB=$((1 << 30))
 MIB=$((1 << 20))
-
-n=0
-failed=0
-out=
-err=
-rc=0
-T=$(mktemp -d /tmp/lvm-attach.XXXXXX)
-LOOPS=()
 VGS=(cl-attach-thick cl-attach-thin)
-
-result() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-		{ echo "stdout: $out"; echo "stderr: $err"; echo "exit: $rc"; } |
-			head -n 20 | sed 's/^/#   /'
-	fi
-}
-
-check() {
-	local name=$1
-
-	shift
-	if "$@"; then result 0 "$name"; else result 1 "$name"; fi
-}
-
-run() {
-	out=$("$@" 2>"$T/stderr")
-	rc=$?
-	err=$(cat "$T/stderr")
-}
-
-lvmc() {
-	lvm "$@" --config "$NOUDEV" </dev/null
-}
-
-cctl() {
-	"$CINDERCTL" --config "$T/cinderlib.conf" "$@"
-}
+LVM_VGS=("${VGS[@]}")
+lvm_start lvm-attach
 
 sysfs() {
 	cat "/sys/block/${1#/dev/}/cinderblk/$2" 2>/dev/null
@@ -73,36 +35,16 @@ write_at() {
 	dd if="$1" of="$2" bs=1M seek="$3" oflag=direct conv=fsync status=none
 }
 
-cleanup() {
-	for d in $("$CINDERCTL" device list --json 2>/dev/null | jq -r '.[].index' 2>/dev/null); do
-		"$CINDERCTL" device remove --force "$d" >/dev/null 2>&1
-	done
-	for vg in "${VGS[@]}"; do
-		vgremove -ff "$vg" --config "$NOUDEV" >/dev/null 2>&1 </dev/null
-	done
-	for l in "${LOOPS[@]}"; do
-		losetup -d "$l" 2>/dev/null
-	done
-	umount "$T/pv" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
+plan 40
 
-echo "1..40"
-
-modprobe loop 2>/dev/null
-modprobe dm-snapshot 2>/dev/null
-modprobe dm-thin-pool 2>/dev/null
-mkdir -p "$T/pv"
-mount -t tmpfs -o size=40g tmpfs "$T/pv" || exit 1
+lvm_pv_tmpfs 40g || exit 1
 for i in 0 1; do
-	truncate -s 16G "$T/pv/disk$i"
-	LOOPS+=("$(losetup --show -f "$T/pv/disk$i")")
+	lvm_loop 16G || exit 1
 	lvmc pvcreate -q "${LOOPS[$i]}" >/dev/null || exit 1
 	lvmc vgcreate -q "${VGS[$i]}" "${LOOPS[$i]}" >/dev/null || exit 1
 done
 
-cat >"$T/cinderlib.conf" <<CONF
+cat >"$CONF" <<CONF
 [DEFAULT]
 state_dir = $T/state
 enabled_backends = thick, thin, thickfile
@@ -136,42 +78,42 @@ scenarios() {
 	lv=/dev/$vg/volume-$vol
 	run cctl volume attach "$be-one"
 	dev=$out
-	check "$be: attach prints a cbd device" \
+	ok "$be: attach prints a cbd device" \
 		eval 'test "$rc" = 0 && [[ "$dev" == /dev/cbd* ]] && test -b "$dev"'
-	check "$be: the device is on the remap backing over the LV" \
+	ok "$be: the device is on the remap backing over the LV" \
 		eval 'test "$(sysfs "$dev" backing_type)" = remap &&
 		      test "$(stat -Lc %t:%T "$(sysfs "$dev" backing)")" = "$(stat -Lc %t:%T "$lv")"'
-	check "$be: the device has the volume's size (lsblk -b)" \
+	ok "$be: the device has the volume's size (lsblk -b)" \
 		test "$(lsblk -bdno SIZE "$dev" 2>/dev/null | tr -d ' ')" = "$GIB"
 
 	write_at "$T/pat1" "$dev" 3
-	check "$be: data written through the device reads back" \
+	ok "$be: data written through the device reads back" \
 		cmp <(read_at "$dev" 3) "$T/pat1"
 
 	run cctl volume extend "$be-one" 2
-	check "$be: extend of the attached volume" test "$rc" = 0
-	check "$be: the device has the new size without a detach" \
+	ok "$be: extend of the attached volume" test "$rc" = 0
+	ok "$be: the device has the new size without a detach" \
 		test "$(blockdev --getsize64 "$dev")" = $((2 * GIB))
 	write_at "$T/pat2" "$dev" $((2048 - 4))
-	check "$be: the grown end of the device holds data, the old data is kept" \
+	ok "$be: the grown end of the device holds data, the old data is kept" \
 		eval 'cmp <(read_at "$dev" $((2048 - 4))) "$T/pat2" &&
 		      cmp <(read_at "$dev" 3) "$T/pat1"'
 
 	run cctl snapshot create "$be-one" --name "$be-snap"
 	snap=$out
-	check "$be: snapshot while attached, the device live again" \
+	ok "$be: snapshot while attached, the device live again" \
 		eval 'test "$rc" = 0 && test "$(sysfs "$dev" state)" = live'
 
 	run cctl volume detach "$be-one"
-	check "$be: detach removes the device" \
+	ok "$be: detach removes the device" \
 		eval 'test "$rc" = 0 && ! test -e "/sys/block/${dev#/dev/}"'
-	check "$be: the data is in the LV itself" \
+	ok "$be: the data is in the LV itself" \
 		eval 'cmp <(read_at "$lv" 3) "$T/pat1" &&
 		      cmp <(read_at "$lv" $((2048 - 4))) "$T/pat2"'
 
 	run cctl volume clone "$be-one" --name "$be-clone"
 	clone=$out
-	check "$be: the clone has the same data" \
+	ok "$be: the clone has the same data" \
 		eval 'test "$rc" = 0 &&
 		      cmp <(read_at "/dev/$vg/volume-$clone" 3) "$T/pat1" &&
 		      cmp <(read_at "/dev/$vg/volume-$clone" $((2048 - 4))) "$T/pat2"'
@@ -179,28 +121,28 @@ scenarios() {
 	# Overwrite the volume, then a volume from the snapshot has the old data.
 	dev=$(cctl volume attach "$be-one")
 	write_at "$T/pat2" "$dev" 3
-	check "$be: the volume is overwritten" cmp <(read_at "$dev" 3) "$T/pat2"
+	ok "$be: the volume is overwritten" cmp <(read_at "$dev" 3) "$T/pat2"
 	cctl volume detach "$be-one" >/dev/null
 	run cctl snapshot restore "$snap" --name "$be-restored"
 	restored=$out
 	run cctl volume attach "$be-restored"
 	rdev=$out
-	check "$be: the volume from the snapshot has the original data" \
+	ok "$be: the volume from the snapshot has the original data" \
 		eval 'test "$rc" = 0 && cmp <(read_at "$rdev" 3) "$T/pat1"'
 	cctl volume detach "$be-restored" >/dev/null
 
 	run cctl volume attach "$be-restored" --mode ro
 	rdev=$out
-	check "$be: read-only attach is a read-only remap device" \
+	ok "$be: read-only attach is a read-only remap device" \
 		eval 'test "$rc" = 0 && test "$(blockdev --getro "$rdev")" = 1 &&
 		      test "$(sysfs "$rdev" backing_type)" = remap'
-	check "$be: writes to the read-only device fail, the LV is unchanged" \
+	ok "$be: writes to the read-only device fail, the LV is unchanged" \
 		eval '! write_at "$T/pat2" "$rdev" 3 2>/dev/null &&
 		      cmp <(read_at "/dev/$vg/volume-$restored" 3) "$T/pat1"'
 	run cctl volume detach "$be-restored"
-	check "$be: detach of the read-only attachment" test "$rc" = 0
+	ok "$be: detach of the read-only attachment" test "$rc" = 0
 	run cctl volume delete "$be-restored" "$be-clone"
-	check "$be: delete after detach" test "$rc" = 0
+	ok "$be: delete after detach" test "$rc" = 0
 }
 
 scenarios thick "${VGS[0]}"
@@ -208,11 +150,11 @@ scenarios thick "${VGS[0]}"
 # The LV of an attached volume is held by the kernel.
 dev=$(cctl volume attach thick-one)
 vol=$(cctl --json volume show thick-one | jq -r .id)
-check "thick: the LV of an attached volume cannot be removed (held exclusively)" \
+ok "thick: the LV of an attached volume cannot be removed (held exclusively)" \
 	eval '! lvmc lvremove -f "${VGS[0]}/volume-$vol" >/dev/null 2>&1 &&
 	      test -b "/dev/${VGS[0]}/volume-$vol"'
 run cctl volume delete thick-one
-check "thick: delete of the attached volume is refused" test "$rc" != 0
+ok "thick: delete of the attached volume is refused" test "$rc" != 0
 cctl volume detach thick-one >/dev/null
 
 scenarios thin "${VGS[1]}"
@@ -222,17 +164,17 @@ run cctl volume create 1 --backend thickfile --name filebk
 vol=$out
 run cctl volume attach filebk
 dev=$out
-check "attach_backing=file: the block volume is on the file backing" \
+ok "attach_backing=file: the block volume is on the file backing" \
 	eval 'test "$rc" = 0 && test "$(sysfs "$dev" backing_type)" = file'
 write_at "$T/pat1" "$dev" 5
-check "attach_backing=file: data reads back through the device" \
+ok "attach_backing=file: data reads back through the device" \
 	cmp <(read_at "$dev" 5) "$T/pat1"
 run cctl volume extend filebk 2
-check "attach_backing=file: extend of the attached volume" \
+ok "attach_backing=file: extend of the attached volume" \
 	eval 'test "$rc" = 0 && test "$(blockdev --getsize64 "$dev")" = $((2 * GIB))'
 run cctl volume detach filebk
-check "attach_backing=file: detach, the data is in the LV" \
+ok "attach_backing=file: detach, the data is in the LV" \
 	eval 'test "$rc" = 0 && cmp <(read_at "/dev/${VGS[0]}/volume-$vol" 5) "$T/pat1"'
 
 echo "# $SECONDS s"
-[ "$failed" = 0 ]
+tap_done

@@ -11,102 +11,22 @@ set -u
 SECONDS=0
 
 here=$(cd "$(dirname "$0")" && pwd)
+top=${CINDERLIB_TOP:-$(pwd)}
 : "${BUILD:=$(cd "$here/../.." && pwd)}"
-CINDERCTL=${CINDERCTL:-$BUILD/bin/cinderctl}
+. "$top/tests/cli/tap.sh"
+. "$top/tests/vm/lvm_lib.sh"
 VG=cinder-volumes
-NOUDEV='activation { udev_sync=0 udev_rules=0 } devices { obtain_device_list_from_udev=0 }'
+LVM_VGS=("$VG")
+lvm_start lvm-thick
 
-n=0
-failed=0
-out=
-err=
-rc=0
-T=$(mktemp -d /tmp/lvm-thick.XXXXXX)
-LOOPS=()
+plan 27
 
-result() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-		{ echo "stdout: $out"; echo "stderr: $err"; echo "exit: $rc"; } |
-			head -n 20 | sed 's/^/#   /'
-	fi
-}
-
-check() {
-	local name=$1
-
-	shift
-	if "$@"; then result 0 "$name"; else result 1 "$name"; fi
-}
-
-run() {
-	out=$("$@" 2>"$T/stderr")
-	rc=$?
-	err=$(cat "$T/stderr")
-}
-
-lvmc() {
-	lvm "$@" --config "$NOUDEV" </dev/null
-}
-
-cctl() {
-	"$CINDERCTL" --config "$T/cinderlib.conf" "$@"
-}
-
-# lvs_read: one JSON report of every LV of the VG (lvm calls are slow
-# under emulation: read once, then query with lv_field / lv_exists).
-LVS=
-lvs_read() {
-	LVS=$(lvm lvs --reportformat json --units b --nosuffix \
-		-o lv_name,segtype,lv_size,origin,pool_lv,lv_attr "$VG" \
-		2>/dev/null </dev/null)
-}
-
-# lv_field LV FIELD: one field of LV in the last report ("" if none).
-lv_field() {
-	jq -r --arg n "$1" ".report[0].lv[] | select(.lv_name == \$n) | .$2" <<<"$LVS"
-}
-
-lv_exists() {
-	test -n "$(lv_field "$1" lv_name)"
-}
-
-lv_names() {
-	jq -r '.report[0].lv[].lv_name' <<<"$LVS" | sort
-}
-
-# Floats equal to 0.001 GiB.
-same_gib() {
-	awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; exit !(d < 0.001 && d > -0.001) }'
-}
-
-cleanup() {
-	vgremove -ff "$VG" --config "$NOUDEV" >/dev/null 2>&1 </dev/null
-	for l in "${LOOPS[@]}"; do
-		losetup -d "$l" 2>/dev/null
-	done
-	umount "$T/pv" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-echo "1..27"
-
-modprobe loop 2>/dev/null
-modprobe dm-snapshot 2>/dev/null
-modprobe dm-thin-pool 2>/dev/null
-mkdir -p "$T/pv"
-mount -t tmpfs -o size=16g tmpfs "$T/pv" || exit 1
-truncate -s 8G "$T/pv/disk0"
-LOOPS+=("$(losetup --show -f "$T/pv/disk0")")
+lvm_pv_tmpfs 16g || exit 1
+lvm_loop 8G || exit 1
 lvmc pvcreate -q "${LOOPS[0]}" >/dev/null || exit 1
 lvmc vgcreate -q "$VG" "${LOOPS[0]}" >/dev/null || exit 1
 
-cat >"$T/cinderlib.conf" <<CONF
+cat >"$CONF" <<CONF
 [DEFAULT]
 state_dir = $T/state
 enabled_backends = thick, zeroing
@@ -146,16 +66,16 @@ volume_group = $VG
 lvm_command = lvm-not-installed
 CONF
 run "$CINDERCTL" --config "$T/bad.conf" volume create 1 --backend a
-check "unknown option rejected with a suggestion" \
+ok "unknown option rejected with a suggestion" \
 	eval 'test "$rc" = 1 && grep -q "did you mean .lvm_type." <<<"$err"'
 run "$CINDERCTL" --config "$T/bad.conf" volume create 1 --backend b
-check "missing volume group: clear error at backend open" \
+ok "missing volume group: clear error at backend open" \
 	eval 'test "$rc" != 0 && grep -q "volume group .no-such-vg. not found" <<<"$err"'
 run "$CINDERCTL" --config "$T/bad.conf" volume create 1 --backend c
-check "missing lvm command: clear error at backend open" \
+ok "missing lvm command: clear error at backend open" \
 	eval 'test "$rc" != 0 && grep -q "lvm command .lvm-not-installed. not found in PATH" <<<"$err"'
 run env PATH=/nonexistent "$CINDERCTL" --config "$T/cinderlib.conf" volume create 1 --backend thick
-check "lvm not in PATH: clear error at backend open" \
+ok "lvm not in PATH: clear error at backend open" \
 	eval 'test "$rc" != 0 && grep -q "lvm command .lvm. not found in PATH" <<<"$err"'
 
 # --- thick ------------------------------------------------------------
@@ -163,13 +83,13 @@ check "lvm not in PATH: clear error at backend open" \
 run cctl volume create 1 --backend thick --name thick1
 V1=$out
 lvs_read
-check "thick create" eval 'test "$rc" = 0 && lv_exists volume-$V1'
-check "thick LV is linear and 1 GiB" \
+ok "thick create" eval 'test "$rc" = 0 && lv_exists volume-$V1'
+ok "thick LV is linear and 1 GiB" \
 	test "$(lv_field "volume-$V1" segtype) $(lv_field "volume-$V1" lv_size)" = "linear 1073741824"
 
 run cctl --json volume connect "$V1"
 DEV=$(jq -r '.connection_info.data.device_path' <<<"$out" 2>/dev/null)
-check "connect gives a block connection on /dev/VG/LV" \
+ok "connect gives a block connection on /dev/VG/LV" \
 	eval 'test "$(jq -r .connection_info.driver_volume_type <<<"$out")" = block &&
 	      test "$DEV" = "/dev/$VG/volume-$V1" && test -b "$DEV"'
 CONN=$(jq -r .id <<<"$out" 2>/dev/null)
@@ -181,12 +101,12 @@ run cctl --json backend stats thick --refresh
 vgj=$(lvm vgs --reportformat json --units b --nosuffix -o vg_size,vg_free "$VG" </dev/null 2>/dev/null)
 vsize=$(jq -r '.report[0].vg[0].vg_size' <<<"$vgj")
 vfree=$(jq -r '.report[0].vg[0].vg_free' <<<"$vgj")
-check "thick stats: one pool named after the VG, sizes as vgs says" \
+ok "thick stats: one pool named after the VG, sizes as vgs says" \
 	eval 'test "$(jq -r ".pools|length" <<<"$out")" = 1 &&
 	      test "$(jq -r ".pools[0].pool_name" <<<"$out")" = "$VG" &&
 	      same_gib "$(jq -r ".pools[0].total_capacity_gb" <<<"$out")" "$(awk -v b=$vsize "BEGIN{print b/2^30}")" &&
 	      same_gib "$(jq -r ".pools[0].free_capacity_gb" <<<"$out")" "$(awk -v b=$vfree "BEGIN{print b/2^30}")"'
-check "thick stats: provisioned 1 GiB, one volume, thick only" \
+ok "thick stats: provisioned 1 GiB, one volume, thick only" \
 	eval 'same_gib "$(jq -r ".pools[0].provisioned_capacity_gb" <<<"$out")" 1 &&
 	      test "$(jq -r ".pools[0].total_volumes" <<<"$out")" = 1 &&
 	      test "$(jq -r ".pools[0].thick_provisioning_support" <<<"$out")" = true &&
@@ -195,7 +115,7 @@ check "thick stats: provisioned 1 GiB, one volume, thick only" \
 run cctl snapshot create "$V1" --name s1
 S1=$out
 lvs_read
-check "thick snapshot: COW snapshot of the volume, as large as it" \
+ok "thick snapshot: COW snapshot of the volume, as large as it" \
 	eval 'test "$rc" = 0 &&
 	      test "$(lv_field _snapshot-$S1 origin) $(lv_field _snapshot-$S1 lv_size)" = "volume-$V1 1073741824"'
 # Change the origin after the snapshot: the snapshot keeps the old data.
@@ -203,35 +123,35 @@ dd if="$T/pat2" of="/dev/$VG/volume-$V1" bs=1M oflag=direct conv=notrunc status=
 
 run cctl snapshot restore "$S1" --size 2
 R1=$out
-check "thick volume from snapshot: 2 GiB" \
+ok "thick volume from snapshot: 2 GiB" \
 	eval 'test "$rc" = 0 && test "$(blockdev --getsize64 /dev/$VG/volume-$R1 2>/dev/null)" = 2147483648'
-check "thick volume from snapshot has the snapshot's data" \
+ok "thick volume from snapshot has the snapshot's data" \
 	eval 'cmp -s -n 4194304 "$T/pat1" "/dev/$VG/volume-$R1" &&
 	      cmp -s -n 4194304 "$T/pat1" <(dd if=/dev/$VG/volume-$R1 bs=1M skip=1000 count=4 status=none) &&
 	      test "$(dd if=/dev/$VG/volume-$R1 bs=1M skip=1024 count=1 status=none | tr -d "\0" | wc -c)" = 0'
 
 run cctl volume clone "$V1"
 C1=$out
-check "thick clone has the source's current data" \
+ok "thick clone has the source's current data" \
 	eval 'test "$rc" = 0 && cmp -s -n 4194304 "$T/pat2" "/dev/$VG/volume-$C1" &&
 	      cmp -s -n 4194304 "$T/pat1" <(dd if=/dev/$VG/volume-$C1 bs=1M skip=1000 count=4 status=none)'
 lvs_read
-check "thick clone left no temporary snapshot" \
+ok "thick clone left no temporary snapshot" \
 	eval '! lv_exists clone-snap-$C1'
 
 run cctl volume extend "$V1" 2
-check "thick extend of a volume with a snapshot: 2 GiB, data kept" \
+ok "thick extend of a volume with a snapshot: 2 GiB, data kept" \
 	eval 'test "$rc" = 0 && test "$(blockdev --getsize64 /dev/$VG/volume-$V1)" = 2147483648 &&
 	      cmp -s -n 4194304 "$T/pat2" "/dev/$VG/volume-$V1"'
 
 run cctl volume delete "$V1"
-check "delete of a volume with snapshots is refused" test "$rc" != 0
+ok "delete of a volume with snapshots is refused" test "$rc" != 0
 run cctl snapshot delete "$S1"
 lvs_read
-check "thick snapshot delete removes the LV" eval 'test "$rc" = 0 && ! lv_exists _snapshot-$S1'
+ok "thick snapshot delete removes the LV" eval 'test "$rc" = 0 && ! lv_exists _snapshot-$S1'
 run cctl volume delete "$V1" "$R1" "$C1"
 lvs_read
-check "thick delete removes the LVs" \
+ok "thick delete removes the LVs" \
 	eval 'test "$rc" = 0 && ! lv_exists volume-$V1 && ! lv_exists volume-$R1 && ! lv_exists volume-$C1'
 
 # --- failures ---------------------------------------------------------
@@ -239,30 +159,30 @@ check "thick delete removes the LVs" \
 lvs_read
 before=$(lv_names)
 run cctl --json volume create 100 --backend thick --name toobig
-check "VG full: create fails with lvm's reason" \
+ok "VG full: create fails with lvm's reason" \
 	eval 'test "$rc" = 1 && grep -qi "insufficient free space" <<<"$err"'
 run cctl --json volume show toobig
-check "VG full: the volume is in error" test "$(jq -r .status <<<"$out" 2>/dev/null)" = error
-check "VG full: no LV left behind" \
+ok "VG full: the volume is in error" test "$(jq -r .status <<<"$out" 2>/dev/null)" = error
+ok "VG full: no LV left behind" \
 	eval 'lvs_read; test "$(lv_names)" = "$before"' 
 
 run cctl volume create 1 --backend thick --name gone
 G=$out
 lvmc lvremove -q -f "$VG/volume-$G" >/dev/null 2>&1
 run cctl volume connect "$G"
-check "LV removed behind our back: connect says so" \
+ok "LV removed behind our back: connect says so" \
 	eval 'test "$rc" != 0 && grep -q "volume-$G does not exist (removed outside cinderlib?)" <<<"$err"'
 run cctl snapshot create "$G"
-check "LV removed behind our back: snapshot says so" \
+ok "LV removed behind our back: snapshot says so" \
 	eval 'test "$rc" != 0 && grep -q "volume-$G does not exist (removed outside cinderlib?)" <<<"$err"'
 run cctl volume extend "$G" 2
-check "LV removed behind our back: extend says so" \
+ok "LV removed behind our back: extend says so" \
 	eval 'test "$rc" != 0 && grep -q "volume-$G does not exist (removed outside cinderlib?)" <<<"$err"'
 for s in $(cctl --json snapshot list --volume "$G" 2>/dev/null | jq -r '.[].id'); do
 	cctl snapshot delete "$s" >/dev/null 2>&1
 done
 run cctl volume delete "$G"
-check "LV removed behind our back: delete completes (nothing left to remove)" \
+ok "LV removed behind our back: delete completes (nothing left to remove)" \
 	eval 'test "$rc" = 0 && ! cctl volume show "$G" >/dev/null 2>&1'
 
 # volume_clear=zero, volume_clear_size=1: the first MiB is zeroed, not more.
@@ -274,12 +194,12 @@ run cctl snapshot create "$Z"
 ZS=$out
 run cctl snapshot delete "$ZS"
 lvs_read
-check "volume_clear=zero: a COW snapshot's store is wiped and the snapshot removed" \
+ok "volume_clear=zero: a COW snapshot's store is wiped and the snapshot removed" \
 	eval 'test -n "$ZS" && test "$rc" = 0 && ! lv_exists _snapshot-$ZS'
 run cctl volume delete "$Z"
 lvmc lvcreate -q -Zn -Wn -an -L 1g -n probe "$VG" "$ranges" >/dev/null 2>&1 &&
 	lvmc lvchange -q -ay "$VG/probe" >/dev/null 2>&1
-check "volume_clear=zero wipes volume_clear_size MiB before removal" \
+ok "volume_clear=zero wipes volume_clear_size MiB before removal" \
 	eval 'test "$rc" = 0 && test -n "$ranges" &&
 	      test "$(dd if=/dev/$VG/probe bs=1M count=1 status=none | tr -d "\0" | wc -c)" = 0 &&
 	      cmp -s <(dd if="$T/pat1" bs=1M skip=1 count=1 status=none) \
@@ -287,4 +207,4 @@ check "volume_clear=zero wipes volume_clear_size MiB before removal" \
 lvmc lvremove -q -f "$VG/probe" >/dev/null 2>&1
 
 echo "# $SECONDS s"
-[ "$failed" = 0 ]
+tap_done

@@ -11,108 +11,27 @@ set -u
 SECONDS=0
 
 here=$(cd "$(dirname "$0")" && pwd)
+top=${CINDERLIB_TOP:-$(pwd)}
 : "${BUILD:=$(cd "$here/../.." && pwd)}"
-CINDERCTL=${CINDERCTL:-$BUILD/bin/cinderctl}
+. "$top/tests/cli/tap.sh"
+. "$top/tests/vm/lvm_lib.sh"
 VG=cinder-volumes
 VG2=cinder-fresh
-NOUDEV='activation { udev_sync=0 udev_rules=0 } devices { obtain_device_list_from_udev=0 }'
+LVM_VGS=("$VG" "$VG2")
+lvm_start lvm-thin
 
-n=0
-failed=0
-out=
-err=
-rc=0
-T=$(mktemp -d /tmp/lvm-thin.XXXXXX)
-LOOPS=()
+plan 14
 
-result() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-		{ echo "stdout: $out"; echo "stderr: $err"; echo "exit: $rc"; } |
-			head -n 20 | sed 's/^/#   /'
-	fi
-}
-
-check() {
-	local name=$1
-
-	shift
-	if "$@"; then result 0 "$name"; else result 1 "$name"; fi
-}
-
-run() {
-	out=$("$@" 2>"$T/stderr")
-	rc=$?
-	err=$(cat "$T/stderr")
-}
-
-lvmc() {
-	lvm "$@" --config "$NOUDEV" </dev/null
-}
-
-cctl() {
-	"$CINDERCTL" --config "$T/cinderlib.conf" "$@"
-}
-
-# lvs_read: one JSON report of every LV of the VG (lvm calls are slow
-# under emulation: read once, then query with lv_field / lv_exists).
-LVS=
-lvs_read() {
-	LVS=$(lvm lvs --reportformat json --units b --nosuffix \
-		-o lv_name,segtype,lv_size,origin,pool_lv,lv_attr "$VG" \
-		2>/dev/null </dev/null)
-}
-
-# lv_field LV FIELD: one field of LV in the last report ("" if none).
-lv_field() {
-	jq -r --arg n "$1" ".report[0].lv[] | select(.lv_name == \$n) | .$2" <<<"$LVS"
-}
-
-lv_exists() {
-	test -n "$(lv_field "$1" lv_name)"
-}
-
-lv_names() {
-	jq -r '.report[0].lv[].lv_name' <<<"$LVS" | sort
-}
-
-# Floats equal to 0.001 GiB.
-same_gib() {
-	awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; exit !(d < 0.001 && d > -0.001) }'
-}
-
-cleanup() {
-	vgremove -ff "$VG" "$VG2" --config "$NOUDEV" >/dev/null 2>&1 </dev/null
-	for l in "${LOOPS[@]}"; do
-		losetup -d "$l" 2>/dev/null
-	done
-	umount "$T/pv" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-echo "1..14"
-
-modprobe loop 2>/dev/null
-modprobe dm-snapshot 2>/dev/null
-modprobe dm-thin-pool 2>/dev/null
-mkdir -p "$T/pv"
-mount -t tmpfs -o size=16g tmpfs "$T/pv" || exit 1
-truncate -s 2G "$T/pv/disk0"
-truncate -s 256M "$T/pv/disk1"
-LOOPS+=("$(losetup --show -f "$T/pv/disk0")")
-LOOPS+=("$(losetup --show -f "$T/pv/disk1")")
+lvm_pv_tmpfs 16g || exit 1
+lvm_loop 2G || exit 1
+lvm_loop 256M || exit 1
 lvmc pvcreate -q "${LOOPS[0]}" "${LOOPS[1]}" >/dev/null || exit 1
 lvmc vgcreate -q "$VG" "${LOOPS[0]}" >/dev/null || exit 1
 lvmc vgcreate -q "$VG2" "${LOOPS[1]}" >/dev/null || exit 1
 # The thin pool the thin and auto backends find.
 lvmc lvcreate -q --type thin-pool -L 1g -n "$VG-pool" "$VG" >/dev/null || exit 1
 
-cat >"$T/cinderlib.conf" <<CONF
+cat >"$CONF" <<CONF
 [DEFAULT]
 state_dir = $T/state
 enabled_backends = thin, auto, fresh, mirrored
@@ -147,7 +66,7 @@ dd if=/dev/urandom of="$T/pat2" bs=1M count=4 status=none
 run cctl volume create 2 --backend thin --name thin1
 T1=$out
 lvs_read
-check "thin create: a thin LV in the pool" \
+ok "thin create: a thin LV in the pool" \
 	eval 'test "$rc" = 0 && test "$(lv_field volume-$T1 segtype) $(lv_field volume-$T1 pool_lv)" = "thin $VG-pool"'
 dd if="$T/pat1" of="/dev/$VG/volume-$T1" bs=1M oflag=direct conv=notrunc status=none
 
@@ -155,43 +74,43 @@ run cctl --json backend stats thin --refresh
 pj=$(lvm lvs --reportformat json --units b --nosuffix -o lv_size,data_percent "$VG/$VG-pool" </dev/null 2>/dev/null)
 psize=$(jq -r '.report[0].lv[0].lv_size' <<<"$pj")
 pused=$(jq -r '.report[0].lv[0].data_percent' <<<"$pj")
-check "thin stats: the pool, its size and use as lvs says, thin only" \
+ok "thin stats: the pool, its size and use as lvs says, thin only" \
 	eval 'test "$(jq -r ".pools[0].pool_name" <<<"$out")" = "$VG-pool" &&
 	      same_gib "$(jq -r ".pools[0].total_capacity_gb" <<<"$out")" "$(awk -v b=$psize "BEGIN{print b/2^30}")" &&
 	      same_gib "$(jq -r ".pools[0].free_capacity_gb" <<<"$out")" "$(awk -v b=$psize -v p=$pused "BEGIN{print b*(1-p/100)/2^30}")" &&
 	      test "$(jq -r ".pools[0].thin_provisioning_support" <<<"$out")" = true &&
 	      test "$(jq -r ".pools[0].thick_provisioning_support" <<<"$out")" = false'
-check "thin stats: provisioned = thin volume sizes (over-subscribed pool)" \
+ok "thin stats: provisioned = thin volume sizes (over-subscribed pool)" \
 	eval 'same_gib "$(jq -r ".pools[0].provisioned_capacity_gb" <<<"$out")" 2 &&
 	      test "$(jq -r ".pools[0].total_volumes" <<<"$out")" = 1'
 
 run cctl snapshot create "$T1"
 TS=$out
 lvs_read
-check "thin snapshot: thin LV with activation skip" \
+ok "thin snapshot: thin LV with activation skip" \
 	eval 'test "$rc" = 0 && test "$(lv_field _snapshot-$TS segtype)" = thin &&
 	      [[ "$(lv_field _snapshot-$TS lv_attr)" == *k ]]'
 dd if="$T/pat2" of="/dev/$VG/volume-$T1" bs=1M oflag=direct conv=notrunc status=none
 
 run cctl snapshot restore "$TS" --size 3
 TR=$out
-check "thin volume from snapshot: active, 3 GiB, the snapshot's data" \
+ok "thin volume from snapshot: active, 3 GiB, the snapshot's data" \
 	eval 'test "$rc" = 0 && test "$(blockdev --getsize64 /dev/$VG/volume-$TR 2>/dev/null)" = 3221225472 &&
 	      cmp -s -n 4194304 "$T/pat1" "/dev/$VG/volume-$TR"'
 run cctl volume clone "$T1"
 TC=$out
 lvs_read
-check "thin clone: a thin snapshot with the source's data" \
+ok "thin clone: a thin snapshot with the source's data" \
 	eval 'test "$rc" = 0 && test "$(lv_field volume-$TC origin)" = "volume-$T1" &&
 	      cmp -s -n 4194304 "$T/pat2" "/dev/$VG/volume-$TC"'
 run cctl volume extend "$T1" 4
-check "thin extend: 4 GiB" \
+ok "thin extend: 4 GiB" \
 	eval 'test "$rc" = 0 && test "$(blockdev --getsize64 /dev/$VG/volume-$T1)" = 4294967296'
 
 lvs_read
 before=$(lv_names)
 run cctl volume create 50 --backend thin --name oversub
-check "thin over-subscription past max_over_subscription_ratio is refused, no LV" \
+ok "thin over-subscription past max_over_subscription_ratio is refused, no LV" \
 	eval 'test "$rc" = 1 && grep -q "max_over_subscription_ratio" <<<"$err" &&
 	      lvs_read && test "$(lv_names)" = "$before"'
 
@@ -199,7 +118,7 @@ run cctl snapshot delete "$TS"
 run2=$rc
 run cctl volume delete "$T1" "$TR" "$TC"
 lvs_read
-check "thin deletes remove the LVs, the pool stays" \
+ok "thin deletes remove the LVs, the pool stays" \
 	eval 'test "$run2" = 0 && test "$rc" = 0 && ! lv_exists volume-$T1 && ! lv_exists _snapshot-$TS &&
 	      ! lv_exists volume-$TR && ! lv_exists volume-$TC && lv_exists $VG-pool'
 
@@ -207,28 +126,28 @@ run cctl volume create 1 --backend thin --name gone
 G=$out
 lvmc lvremove -q -f "$VG/volume-$G" >/dev/null 2>&1
 run cctl volume extend "$G" 2
-check "thin LV removed behind our back: extend says so" \
+ok "thin LV removed behind our back: extend says so" \
 	eval 'test "$rc" != 0 && grep -q "volume-$G does not exist (removed outside cinderlib?)" <<<"$err"'
 run cctl volume delete "$G"
 
 run cctl --json backend stats mirrored
-check "lvm_mirrors with thin volumes is refused at backend open" \
+ok "lvm_mirrors with thin volumes is refused at backend open" \
 	eval 'test "$rc" != 0 && grep -q "lvm_mirrors" <<<"$err"'
 
 run cctl --json backend stats auto --refresh
-check "lvm_type=auto is thin when the pool exists" \
+ok "lvm_type=auto is thin when the pool exists" \
 	test "$(jq -r '.pools[0].pool_name + " " + (.pools[0].thin_provisioning_support|tostring)' <<<"$out" 2>/dev/null)" = "$VG-pool true"
 
 run cctl --json backend stats fresh --refresh
-check "lvm_type=thin creates a missing pool from the VG's free space" \
+ok "lvm_type=thin creates a missing pool from the VG's free space" \
 	eval 'test "$rc" = 0 &&
 	      test "$(lvm lvs --noheadings -o segtype,lv_tags "$VG2/$VG2-pool" </dev/null 2>/dev/null | xargs)" = "thin-pool cinderlib-created" &&
 	      test "$(lvm vgs --noheadings -o vg_free --units b --nosuffix "$VG2" </dev/null 2>/dev/null | xargs)" = 0'
 
 run "$CINDERCTL" drivers lvm
-check "drivers lvm lists the Cinder options" \
+ok "drivers lvm lists the Cinder options" \
 	eval 'for o in volume_group lvm_type lvm_mirrors volume_clear volume_clear_size lvm_suppress_fd_warnings lvm_conf_file; do
 		grep -q "$o" <<<"$out" || exit 1; done'
 
 echo "# $SECONDS s"
-[ "$failed" = 0 ]
+tap_done
