@@ -435,6 +435,45 @@ void *cbd_alloc(size_t len)
 	return p;
 }
 
+int cbd_write_pattern(int fd, size_t len, off_t off, uint64_t seed)
+{
+	void *buf = cbd_alloc(len);
+	ssize_t n;
+
+	cbd_fill(buf, len, (uint64_t)off, seed);
+	n = pwrite(fd, buf, len, off);
+	free(buf);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+bool cbd_has_pattern_at(int fd, size_t len, off_t off, uint64_t pattern_off,
+			uint64_t seed)
+{
+	void *buf = cbd_alloc(len);
+	bool ok;
+
+	ok = pread(fd, buf, len, off) == (ssize_t)len &&
+	     cbd_check(buf, len, pattern_off, seed);
+	free(buf);
+	return ok;
+}
+
+bool cbd_has_pattern(int fd, size_t len, off_t off, uint64_t seed)
+{
+	return cbd_has_pattern_at(fd, len, off, (uint64_t)off, seed);
+}
+
+bool cbd_has_zeros(int fd, size_t len, off_t off)
+{
+	void *buf = cbd_alloc(len);
+	bool ok;
+
+	memset(buf, 0xa5, len);
+	ok = pread(fd, buf, len, off) == (ssize_t)len && cbd_is_zero(buf, len);
+	free(buf);
+	return ok;
+}
+
 static int nl_socket(void)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };

@@ -87,6 +87,14 @@ void cbd_fill(void *buf, size_t len, uint64_t offset, uint64_t seed);
 bool cbd_check(const void *buf, size_t len, uint64_t offset, uint64_t seed);
 bool cbd_is_zero(const void *buf, size_t len);
 void *cbd_alloc(size_t len);		/* 4 KiB aligned, for O_DIRECT */
+/* Write @len bytes of pattern @seed at @off through @fd: 0 or -1. */
+int cbd_write_pattern(int fd, size_t len, off_t off, uint64_t seed);
+/* Does @fd hold, at @off, pattern @seed as written at @pattern_off? */
+bool cbd_has_pattern_at(int fd, size_t len, off_t off, uint64_t pattern_off,
+			uint64_t seed);
+/* ... as written at @off itself? */
+bool cbd_has_pattern(int fd, size_t len, off_t off, uint64_t seed);
+bool cbd_has_zeros(int fd, size_t len, off_t off);
 
 /* Raw generic netlink, for requests libcinderlib would never build. */
 struct cbd_msg {

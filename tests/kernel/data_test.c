@@ -51,41 +51,6 @@ FIXTURE_TEARDOWN(data)
 	cbd_set_file_offload("auto");
 }
 
-/* Write @len bytes of pattern @seed at @off through @fd. */
-static int write_pattern(int fd, size_t len, off_t off, uint64_t seed)
-{
-	void *buf = cbd_alloc(len);
-	ssize_t n;
-
-	cbd_fill(buf, len, (uint64_t)off, seed);
-	n = pwrite(fd, buf, len, off);
-	free(buf);
-	return n == (ssize_t)len ? 0 : -1;
-}
-
-/* Does @fd hold pattern @seed in [off, off + len)? */
-static bool has_pattern(int fd, size_t len, off_t off, uint64_t seed)
-{
-	void *buf = cbd_alloc(len);
-	bool ok;
-
-	ok = pread(fd, buf, len, off) == (ssize_t)len &&
-	     cbd_check(buf, len, (uint64_t)off, seed);
-	free(buf);
-	return ok;
-}
-
-static bool has_zeros(int fd, size_t len, off_t off)
-{
-	void *buf = cbd_alloc(len);
-	bool ok;
-
-	memset(buf, 0xa5, len);
-	ok = pread(fd, buf, len, off) == (ssize_t)len && cbd_is_zero(buf, len);
-	free(buf);
-	return ok;
-}
-
 TEST_F(data, direct_4k_writes_land_in_backing)
 {
 	off_t last = (off_t)self->d.size - 4096;
@@ -93,15 +58,15 @@ TEST_F(data, direct_4k_writes_land_in_backing)
 
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(self->d.size, cbd_bdev_size(fd));
-	ASSERT_EQ(0, write_pattern(fd, 4096, 0, 1));
-	ASSERT_EQ(0, write_pattern(fd, 64 * 1024, 5 * CBD_MIB, 2));
-	ASSERT_EQ(0, write_pattern(fd, 4096, last, 3));
+	ASSERT_EQ(0, cbd_write_pattern(fd, 4096, 0, 1));
+	ASSERT_EQ(0, cbd_write_pattern(fd, 64 * 1024, 5 * CBD_MIB, 2));
+	ASSERT_EQ(0, cbd_write_pattern(fd, 4096, last, 3));
 	ASSERT_EQ(0, fsync(fd));
-	EXPECT_TRUE(has_pattern(self->d.backing_fd, 4096, 0, 1));
-	EXPECT_TRUE(has_pattern(self->d.backing_fd, 64 * 1024, 5 * CBD_MIB, 2));
-	EXPECT_TRUE(has_pattern(self->d.backing_fd, 4096, last, 3));
+	EXPECT_TRUE(cbd_has_pattern(self->d.backing_fd, 4096, 0, 1));
+	EXPECT_TRUE(cbd_has_pattern(self->d.backing_fd, 64 * 1024, 5 * CBD_MIB, 2));
+	EXPECT_TRUE(cbd_has_pattern(self->d.backing_fd, 4096, last, 3));
 	/* What was not written is still zero. */
-	EXPECT_TRUE(has_zeros(self->d.backing_fd, 4096, 4096));
+	EXPECT_TRUE(cbd_has_zeros(self->d.backing_fd, 4096, 4096));
 	close(fd);
 }
 
@@ -111,17 +76,17 @@ TEST_F(data, direct_512_writes_first_and_last_sector)
 	int fd = open(self->d.node, O_RDWR | O_DIRECT);
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, write_pattern(fd, 512, 0, 11));
-	ASSERT_EQ(0, write_pattern(fd, 512, 512 * 7, 12));
-	ASSERT_EQ(0, write_pattern(fd, 512, last, 13));
+	ASSERT_EQ(0, cbd_write_pattern(fd, 512, 0, 11));
+	ASSERT_EQ(0, cbd_write_pattern(fd, 512, 512 * 7, 12));
+	ASSERT_EQ(0, cbd_write_pattern(fd, 512, last, 13));
 	ASSERT_EQ(0, fsync(fd));
-	EXPECT_TRUE(has_pattern(self->d.backing_fd, 512, 0, 11));
-	EXPECT_TRUE(has_pattern(self->d.backing_fd, 512, 512 * 7, 12));
-	EXPECT_TRUE(has_pattern(self->d.backing_fd, 512, last, 13));
-	EXPECT_TRUE(has_zeros(self->d.backing_fd, 512, 512));
-	EXPECT_TRUE(has_zeros(self->d.backing_fd, 512, last - 512));
+	EXPECT_TRUE(cbd_has_pattern(self->d.backing_fd, 512, 0, 11));
+	EXPECT_TRUE(cbd_has_pattern(self->d.backing_fd, 512, 512 * 7, 12));
+	EXPECT_TRUE(cbd_has_pattern(self->d.backing_fd, 512, last, 13));
+	EXPECT_TRUE(cbd_has_zeros(self->d.backing_fd, 512, 512));
+	EXPECT_TRUE(cbd_has_zeros(self->d.backing_fd, 512, last - 512));
 	/* And back through the device. */
-	EXPECT_TRUE(has_pattern(fd, 512, last, 13));
+	EXPECT_TRUE(cbd_has_pattern(fd, 512, last, 13));
 	close(fd);
 }
 
@@ -131,14 +96,14 @@ TEST_F(data, buffered_writes_land_in_backing)
 	int fd = open(self->d.node, O_RDWR);
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, write_pattern(fd, 4096, 0, 21));
-	ASSERT_EQ(0, write_pattern(fd, 3 * 4096 + 512, 8 * CBD_MIB + 512, 22));
-	ASSERT_EQ(0, write_pattern(fd, 4096, last, 23));
+	ASSERT_EQ(0, cbd_write_pattern(fd, 4096, 0, 21));
+	ASSERT_EQ(0, cbd_write_pattern(fd, 3 * 4096 + 512, 8 * CBD_MIB + 512, 22));
+	ASSERT_EQ(0, cbd_write_pattern(fd, 4096, last, 23));
 	ASSERT_EQ(0, fsync(fd));
-	EXPECT_TRUE(has_pattern(self->d.backing_fd, 4096, 0, 21));
-	EXPECT_TRUE(has_pattern(self->d.backing_fd, 3 * 4096 + 512,
+	EXPECT_TRUE(cbd_has_pattern(self->d.backing_fd, 4096, 0, 21));
+	EXPECT_TRUE(cbd_has_pattern(self->d.backing_fd, 3 * 4096 + 512,
 				8 * CBD_MIB + 512, 22));
-	EXPECT_TRUE(has_pattern(self->d.backing_fd, 4096, last, 23));
+	EXPECT_TRUE(cbd_has_pattern(self->d.backing_fd, 4096, last, 23));
 	close(fd);
 }
 
@@ -147,24 +112,24 @@ TEST_F(data, backing_writes_read_through_device)
 	off_t last = (off_t)self->d.size - 512;
 	int fd;
 
-	ASSERT_EQ(0, write_pattern(self->d.backing_fd, 4096, 0, 31));
-	ASSERT_EQ(0, write_pattern(self->d.backing_fd, 512, last, 32));
-	ASSERT_EQ(0, write_pattern(self->d.backing_fd, 128 * 1024,
+	ASSERT_EQ(0, cbd_write_pattern(self->d.backing_fd, 4096, 0, 31));
+	ASSERT_EQ(0, cbd_write_pattern(self->d.backing_fd, 512, last, 32));
+	ASSERT_EQ(0, cbd_write_pattern(self->d.backing_fd, 128 * 1024,
 				   3 * CBD_MIB, 33));
 	ASSERT_EQ(0, fsync(self->d.backing_fd));
 	/* O_DIRECT: no page cache of the device between us and the data. */
 	fd = open(self->d.node, O_RDONLY | O_DIRECT);
 	ASSERT_LE(0, fd);
-	EXPECT_TRUE(has_pattern(fd, 4096, 0, 31));
-	EXPECT_TRUE(has_pattern(fd, 512, last, 32));
-	EXPECT_TRUE(has_pattern(fd, 128 * 1024, 3 * CBD_MIB, 33));
+	EXPECT_TRUE(cbd_has_pattern(fd, 4096, 0, 31));
+	EXPECT_TRUE(cbd_has_pattern(fd, 512, last, 32));
+	EXPECT_TRUE(cbd_has_pattern(fd, 128 * 1024, 3 * CBD_MIB, 33));
 	close(fd);
 	/* Buffered, after dropping whatever the device had cached. */
 	fd = open(self->d.node, O_RDONLY);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ioctl(fd, BLKFLSBUF, 0));
-	EXPECT_TRUE(has_pattern(fd, 4096, 0, 31));
-	EXPECT_TRUE(has_pattern(fd, 512, last, 32));
+	EXPECT_TRUE(cbd_has_pattern(fd, 4096, 0, 31));
+	EXPECT_TRUE(cbd_has_pattern(fd, 512, last, 32));
 	close(fd);
 }
 
@@ -188,7 +153,7 @@ TEST_F(data, discard_punches_holes_in_backing)
 
 	ASSERT_LE(0, fd);
 	/* Allocate 8 MiB of the backing. */
-	ASSERT_EQ(0, write_pattern(fd, 8 * CBD_MIB, 0, 41));
+	ASSERT_EQ(0, cbd_write_pattern(fd, 8 * CBD_MIB, 0, 41));
 	ASSERT_EQ(0, fsync(fd));
 	before = allocated_bytes(self->d.backing_fd);
 	ASSERT_LE(8 * (long long)CBD_MIB, before);
@@ -207,8 +172,8 @@ TEST_F(data, discard_punches_holes_in_backing)
 	EXPECT_EQ((off_t)(range[0] + range[1]),
 		  lseek(self->d.backing_fd, (off_t)range[0], SEEK_DATA));
 	/* Data around the hole is intact. */
-	EXPECT_TRUE(has_pattern(fd, CBD_MIB, CBD_MIB, 41));
-	EXPECT_TRUE(has_pattern(fd, CBD_MIB, 6 * CBD_MIB, 41));
+	EXPECT_TRUE(cbd_has_pattern(fd, CBD_MIB, CBD_MIB, 41));
+	EXPECT_TRUE(cbd_has_pattern(fd, CBD_MIB, 6 * CBD_MIB, 41));
 	close(fd);
 }
 
@@ -219,16 +184,16 @@ TEST_F(data, write_zeroes_reads_back_zeros)
 	int fd = open(self->d.node, O_RDWR | O_DIRECT);
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, write_pattern(fd, 2 * CBD_MIB, 0, 51));
+	ASSERT_EQ(0, cbd_write_pattern(fd, 2 * CBD_MIB, 0, 51));
 	ASSERT_EQ(0, fsync(fd));
 	ASSERT_EQ(0, ioctl(fd, BLKZEROOUT, range));
 	ASSERT_EQ(0, fsync(fd));
 	ASSERT_EQ(0, cl_kernel_dev_get(cbd_nl(), self->d.index, &info, NULL));
 	EXPECT_LE(1, info.stats.write_zeroes_ios);
-	EXPECT_TRUE(has_zeros(fd, range[1], (off_t)range[0]));
-	EXPECT_TRUE(has_zeros(self->d.backing_fd, range[1], (off_t)range[0]));
-	EXPECT_TRUE(has_pattern(fd, range[0], 0, 51));
-	EXPECT_TRUE(has_pattern(fd, 4096, (off_t)(range[0] + range[1]), 51));
+	EXPECT_TRUE(cbd_has_zeros(fd, range[1], (off_t)range[0]));
+	EXPECT_TRUE(cbd_has_zeros(self->d.backing_fd, range[1], (off_t)range[0]));
+	EXPECT_TRUE(cbd_has_pattern(fd, range[0], 0, 51));
+	EXPECT_TRUE(cbd_has_pattern(fd, 4096, (off_t)(range[0] + range[1]), 51));
 	close(fd);
 }
 
@@ -289,9 +254,9 @@ TEST_F_TIMEOUT(data, resize_under_io, 300)
 	fd = open(self->d.node, O_RDWR | O_DIRECT);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(32 * CBD_MIB, cbd_bdev_size(fd));
-	ASSERT_EQ(0, write_pattern(fd, 4096, 32 * CBD_MIB - 4096, 71));
+	ASSERT_EQ(0, cbd_write_pattern(fd, 4096, 32 * CBD_MIB - 4096, 71));
 	ASSERT_EQ(0, fsync(fd));
-	EXPECT_TRUE(has_pattern(self->d.backing_fd, 4096, 32 * CBD_MIB - 4096, 71));
+	EXPECT_TRUE(cbd_has_pattern(self->d.backing_fd, 4096, 32 * CBD_MIB - 4096, 71));
 	close(fd);
 }
 
@@ -346,7 +311,7 @@ TEST_F(data, partitions_map_to_backing_offsets)
 	}
 	ASSERT_LE(0, pfd);
 	EXPECT_EQ((uint64_t)sectors * 512, cbd_bdev_size(pfd));
-	ASSERT_EQ(0, write_pattern(pfd, 8192, 4096, 81));
+	ASSERT_EQ(0, cbd_write_pattern(pfd, 8192, 4096, 81));
 	ASSERT_EQ(0, fsync(pfd));
 	close(pfd);
 	/* At the partition's offset + 4096 in the backing file. */
@@ -392,7 +357,7 @@ TEST(partitions_appear_after_add_without_an_open)
 	pfd = open(part, O_RDONLY | O_DIRECT);
 	ASSERT_LE(0, pfd);
 	EXPECT_EQ((uint64_t)sectors * 512, cbd_bdev_size(pfd));
-	EXPECT_TRUE(has_pattern(pfd, 8192, 0, 91));
+	EXPECT_TRUE(cbd_has_pattern(pfd, 8192, 0, 91));
 	close(pfd);
 	EXPECT_EQ(0, cl_kernel_dev_remove(k, d.index, false, NULL));
 	d.added = false;
@@ -418,7 +383,7 @@ FIXTURE_SETUP(readonly)
 	int ro;
 
 	ASSERT_EQ(0, cbd_backing_create(&self->d, CBD_DEFAULT_SIZE));
-	ASSERT_EQ(0, write_pattern(self->d.backing_fd, 4096, 0, 61));
+	ASSERT_EQ(0, cbd_write_pattern(self->d.backing_fd, 4096, 0, 61));
 	ASSERT_EQ(0, fsync(self->d.backing_fd));
 	/* Hand the module a read-only descriptor, as losetup -r does. */
 	ro = open(self->d.path, O_RDONLY);
@@ -447,7 +412,7 @@ TEST_F(readonly, refuses_writes)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ioctl(fd, BLKROGET, &ro));
 	EXPECT_EQ(1, ro);
-	EXPECT_TRUE(has_pattern(fd, 4096, 0, 61));
+	EXPECT_TRUE(cbd_has_pattern(fd, 4096, 0, 61));
 	close(fd);
 
 	fd = open(self->d.node, O_RDWR | O_DIRECT);
@@ -470,8 +435,8 @@ TEST_F(readonly, refuses_writes)
 		close(fd);
 	}
 	/* The backing is untouched. */
-	EXPECT_TRUE(has_pattern(self->d.backing_fd, 4096, 0, 61));
-	EXPECT_TRUE(has_zeros(self->d.backing_fd, 4096, 8192));
+	EXPECT_TRUE(cbd_has_pattern(self->d.backing_fd, 4096, 0, 61));
+	EXPECT_TRUE(cbd_has_zeros(self->d.backing_fd, 4096, 8192));
 	free(buf);
 }
 

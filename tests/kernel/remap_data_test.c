@@ -68,46 +68,6 @@ static int add(FIXTURE_DATA(remap) *self, uint64_t size,
 			     flags);
 }
 
-static int write_pattern(int fd, size_t len, off_t off, uint64_t seed)
-{
-	void *buf = cbd_alloc(len);
-	ssize_t n;
-
-	cbd_fill(buf, len, (uint64_t)off, seed);
-	n = pwrite(fd, buf, len, off);
-	free(buf);
-	return n == (ssize_t)len ? 0 : -1;
-}
-
-/* Does @fd hold, at @off, pattern @seed as written at @pattern_off? */
-static bool has_pattern_at(int fd, size_t len, off_t off, uint64_t pattern_off,
-			   uint64_t seed)
-{
-	void *buf = cbd_alloc(len);
-	bool ok;
-
-	ok = pread(fd, buf, len, off) == (ssize_t)len &&
-	     cbd_check(buf, len, pattern_off, seed);
-	free(buf);
-	return ok;
-}
-
-static bool has_pattern(int fd, size_t len, off_t off, uint64_t seed)
-{
-	return has_pattern_at(fd, len, off, (uint64_t)off, seed);
-}
-
-static bool has_zeros(int fd, size_t len, off_t off)
-{
-	void *buf = cbd_alloc(len);
-	bool ok;
-
-	memset(buf, 0xa5, len);
-	ok = pread(fd, buf, len, off) == (ssize_t)len && cbd_is_zero(buf, len);
-	free(buf);
-	return ok;
-}
-
 static struct cl_dev_info info_of(FIXTURE_DATA(remap) *self)
 {
 	struct cl_dev_info info;
@@ -137,18 +97,18 @@ TEST_F(remap, whole_device_first_and_last_sector)
 	fd = open(self->d.node, O_RDWR | O_DIRECT);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(CBD_BRD_SIZE, cbd_bdev_size(fd));
-	ASSERT_EQ(0, write_pattern(fd, 512, 0, 1));
-	ASSERT_EQ(0, write_pattern(fd, 512, last, 2));
-	ASSERT_EQ(0, write_pattern(fd, 64 * KIB, 5 * CBD_MIB, 3));
-	EXPECT_TRUE(has_pattern(self->lower, 512, 0, 1));
-	EXPECT_TRUE(has_pattern(self->lower, 512, last, 2));
-	EXPECT_TRUE(has_pattern(self->lower, 64 * KIB, 5 * CBD_MIB, 3));
-	EXPECT_TRUE(has_zeros(self->lower, 512, 512));
-	EXPECT_TRUE(has_zeros(self->lower, 512, last - 512));
+	ASSERT_EQ(0, cbd_write_pattern(fd, 512, 0, 1));
+	ASSERT_EQ(0, cbd_write_pattern(fd, 512, last, 2));
+	ASSERT_EQ(0, cbd_write_pattern(fd, 64 * KIB, 5 * CBD_MIB, 3));
+	EXPECT_TRUE(cbd_has_pattern(self->lower, 512, 0, 1));
+	EXPECT_TRUE(cbd_has_pattern(self->lower, 512, last, 2));
+	EXPECT_TRUE(cbd_has_pattern(self->lower, 64 * KIB, 5 * CBD_MIB, 3));
+	EXPECT_TRUE(cbd_has_zeros(self->lower, 512, 512));
+	EXPECT_TRUE(cbd_has_zeros(self->lower, 512, last - 512));
 
 	/* And the reverse: written below, read through the device. */
-	ASSERT_EQ(0, write_pattern(self->lower, 4096, 7 * CBD_MIB, 4));
-	EXPECT_TRUE(has_pattern(fd, 4096, 7 * CBD_MIB, 4));
+	ASSERT_EQ(0, cbd_write_pattern(self->lower, 4096, 7 * CBD_MIB, 4));
+	EXPECT_TRUE(cbd_has_pattern(fd, 4096, 7 * CBD_MIB, 4));
 	/* Reading past the end is refused by the block layer: 0 bytes. */
 	EXPECT_EQ(0, pread(fd, buf, 4096, (off_t)CBD_BRD_SIZE));
 	close(fd);
@@ -171,15 +131,15 @@ TEST_F(remap, one_extent_at_a_lower_offset)
 	ASSERT_EQ(0, add(self, 16 * CBD_MIB, &ext, 1, 0));
 	fd = open(self->d.node, O_RDWR | O_DIRECT);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, write_pattern(fd, 4096, 0, 11));
-	ASSERT_EQ(0, write_pattern(fd, 4096, last, 12));
-	EXPECT_TRUE(has_pattern_at(self->lower, 4096, 40 * CBD_MIB, 0, 11));
-	EXPECT_TRUE(has_pattern_at(self->lower, 4096, 40 * CBD_MIB + last,
+	ASSERT_EQ(0, cbd_write_pattern(fd, 4096, 0, 11));
+	ASSERT_EQ(0, cbd_write_pattern(fd, 4096, last, 12));
+	EXPECT_TRUE(cbd_has_pattern_at(self->lower, 4096, 40 * CBD_MIB, 0, 11));
+	EXPECT_TRUE(cbd_has_pattern_at(self->lower, 4096, 40 * CBD_MIB + last,
 				   (uint64_t)last, 12));
 	/* Nothing below or above the extent was touched. */
-	EXPECT_TRUE(has_zeros(self->lower, 4096, 0));
-	EXPECT_TRUE(has_zeros(self->lower, 4096, 40 * CBD_MIB - 4096));
-	EXPECT_TRUE(has_zeros(self->lower, 4096, 56 * CBD_MIB));
+	EXPECT_TRUE(cbd_has_zeros(self->lower, 4096, 0));
+	EXPECT_TRUE(cbd_has_zeros(self->lower, 4096, 40 * CBD_MIB - 4096));
+	EXPECT_TRUE(cbd_has_zeros(self->lower, 4096, 56 * CBD_MIB));
 	close(fd);
 }
 
@@ -204,33 +164,33 @@ TEST_F(remap, request_split_at_extent_boundaries)
 	fd = open(self->d.node, O_RDWR | O_DIRECT);
 	ASSERT_LE(0, fd);
 	before = info_of(self);
-	ASSERT_EQ(0, write_pattern(fd, len, off, 21));
+	ASSERT_EQ(0, cbd_write_pattern(fd, len, off, 21));
 	after = info_of(self);
 	/* One write, sent down in three pieces, all counted. */
 	EXPECT_EQ(before.stats.write_bytes + len, after.stats.write_bytes);
 	EXPECT_LE(before.stats.write_ios + 3, after.stats.write_ios);
 
 	/* [128K, 256K) -> 20M + 128K */
-	EXPECT_TRUE(has_pattern_at(self->lower, 128 * KIB,
+	EXPECT_TRUE(cbd_has_pattern_at(self->lower, 128 * KIB,
 				   20 * CBD_MIB + 128 * KIB, 128 * KIB, 21));
 	/* [256K, 768K) -> 4M */
-	EXPECT_TRUE(has_pattern_at(self->lower, 512 * KIB, 4 * CBD_MIB,
+	EXPECT_TRUE(cbd_has_pattern_at(self->lower, 512 * KIB, 4 * CBD_MIB,
 				   256 * KIB, 21));
 	/* [768K, 1152K) -> 90M */
-	EXPECT_TRUE(has_pattern_at(self->lower, 384 * KIB, 90 * CBD_MIB,
+	EXPECT_TRUE(cbd_has_pattern_at(self->lower, 384 * KIB, 90 * CBD_MIB,
 				   768 * KIB, 21));
 	/* Around the write: untouched. */
-	EXPECT_TRUE(has_zeros(self->lower, 128 * KIB, 20 * CBD_MIB));
-	EXPECT_TRUE(has_zeros(self->lower, 4096, 90 * CBD_MIB + 384 * KIB));
+	EXPECT_TRUE(cbd_has_zeros(self->lower, 128 * KIB, 20 * CBD_MIB));
+	EXPECT_TRUE(cbd_has_zeros(self->lower, 4096, 90 * CBD_MIB + 384 * KIB));
 
 	/* Read back through the device in one request, and buffered. */
-	EXPECT_TRUE(has_pattern(fd, len, off, 21));
+	EXPECT_TRUE(cbd_has_pattern(fd, len, off, 21));
 	close(fd);
 	fd = open(self->d.node, O_RDONLY);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ioctl(fd, BLKFLSBUF, 0));
-	EXPECT_TRUE(has_pattern(fd, len, off, 21));
-	EXPECT_TRUE(has_zeros(fd, 128 * KIB, 0));
+	EXPECT_TRUE(cbd_has_pattern(fd, len, off, 21));
+	EXPECT_TRUE(cbd_has_zeros(fd, 128 * KIB, 0));
 	close(fd);
 }
 
@@ -247,13 +207,13 @@ TEST_F(remap, sectors_around_a_boundary)
 	fd = open(self->d.node, O_RDWR | O_DIRECT);
 	ASSERT_LE(0, fd);
 	/* 2 KiB from sector 1: two sectors in each extent. */
-	ASSERT_EQ(0, write_pattern(fd, 2048, 512, 31));
-	EXPECT_TRUE(has_pattern_at(self->lower, 1024, 3 * CBD_MIB + 512, 512,
+	ASSERT_EQ(0, cbd_write_pattern(fd, 2048, 512, 31));
+	EXPECT_TRUE(cbd_has_pattern_at(self->lower, 1024, 3 * CBD_MIB + 512, 512,
 				   31));
-	EXPECT_TRUE(has_pattern_at(self->lower, 1024, 9 * CBD_MIB + 512, 1536,
+	EXPECT_TRUE(cbd_has_pattern_at(self->lower, 1024, 9 * CBD_MIB + 512, 1536,
 				   31));
-	EXPECT_TRUE(has_zeros(self->lower, 512, 3 * CBD_MIB));
-	EXPECT_TRUE(has_pattern(fd, 2048, 512, 31));
+	EXPECT_TRUE(cbd_has_zeros(self->lower, 512, 3 * CBD_MIB));
+	EXPECT_TRUE(cbd_has_pattern(fd, 2048, 512, 31));
 	close(fd);
 }
 
@@ -281,7 +241,7 @@ TEST_F_TIMEOUT(remap, fio_verify_on_64_scattered_extents, 300)
 	ASSERT_EQ(0, status);
 	/* The gaps between the pieces below were never written. */
 	for (int i = 0; i < 64; i++)
-		EXPECT_TRUE(has_zeros(self->lower, 4096,
+		EXPECT_TRUE(cbd_has_zeros(self->lower, 4096,
 				      (off_t)(i * 2 * piece + piece - 4096)));
 }
 
@@ -363,7 +323,7 @@ TEST_F(remap, discard_write_zeroes_and_flush_reach_loop)
 	ASSERT_LE(0, fd);
 	lraw = open(loopdev, O_RDWR | O_DIRECT);
 	ASSERT_LE(0, lraw);
-	ASSERT_EQ(0, write_pattern(fd, 4 * CBD_MIB, 0, 41));
+	ASSERT_EQ(0, cbd_write_pattern(fd, 4 * CBD_MIB, 0, 41));
 	ASSERT_EQ(0, fsync(fd));
 	info = info_of(self);
 	EXPECT_LE(1, info.stats.flush_ios);
@@ -374,14 +334,14 @@ TEST_F(remap, discard_write_zeroes_and_flush_reach_loop)
 	EXPECT_LE(2, info.stats.discard_ios);	/* split at 2 MiB */
 	EXPECT_LE(1, info.stats.write_zeroes_ios);
 	/* Below: [1M, 2M) of the device is 7M.., [2M, 3M) is 1M.. */
-	EXPECT_TRUE(has_zeros(lraw, CBD_MIB, 7 * CBD_MIB));
-	EXPECT_TRUE(has_zeros(lraw, CBD_MIB, 1 * CBD_MIB));
-	EXPECT_TRUE(has_zeros(lraw, 512 * KIB, 2 * CBD_MIB));
-	EXPECT_TRUE(has_pattern_at(lraw, CBD_MIB, 6 * CBD_MIB, 0, 41));
-	EXPECT_TRUE(has_pattern_at(lraw, 512 * KIB, 2 * CBD_MIB + 512 * KIB,
+	EXPECT_TRUE(cbd_has_zeros(lraw, CBD_MIB, 7 * CBD_MIB));
+	EXPECT_TRUE(cbd_has_zeros(lraw, CBD_MIB, 1 * CBD_MIB));
+	EXPECT_TRUE(cbd_has_zeros(lraw, 512 * KIB, 2 * CBD_MIB));
+	EXPECT_TRUE(cbd_has_pattern_at(lraw, CBD_MIB, 6 * CBD_MIB, 0, 41));
+	EXPECT_TRUE(cbd_has_pattern_at(lraw, 512 * KIB, 2 * CBD_MIB + 512 * KIB,
 				   3 * CBD_MIB + 512 * KIB, 41));
-	EXPECT_TRUE(has_zeros(fd, 2 * CBD_MIB, CBD_MIB));
-	EXPECT_TRUE(has_pattern(fd, CBD_MIB, 0, 41));
+	EXPECT_TRUE(cbd_has_zeros(fd, 2 * CBD_MIB, CBD_MIB));
+	EXPECT_TRUE(cbd_has_pattern(fd, CBD_MIB, 0, 41));
 	close(lraw);
 	close(fd);
 	cbd_dev_cleanup(&self->d);
@@ -442,7 +402,7 @@ TEST_F_TIMEOUT(remap, suspend_holds_io_until_resume, 60)
 	pid_t pid;
 
 	ASSERT_EQ(0, add(self, 8 * CBD_MIB, NULL, 0, 0));
-	ASSERT_EQ(0, write_pattern(self->lower, 4096, 4 * CBD_MIB, 51));
+	ASSERT_EQ(0, cbd_write_pattern(self->lower, 4096, 4 * CBD_MIB, 51));
 	fd = open(self->d.node, O_RDWR | O_DIRECT);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, cl_kernel_dev_suspend(cbd_nl(), self->d.index, false,
@@ -451,7 +411,7 @@ TEST_F_TIMEOUT(remap, suspend_holds_io_until_resume, 60)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		res = has_pattern(fd, 4096, 4 * CBD_MIB, 51) ? 'y' : 'n';
+		res = cbd_has_pattern(fd, 4096, 4 * CBD_MIB, 51) ? 'y' : 'n';
 		_exit(write(pipefd[1], &res, 1) == 1 ? 0 : 1);
 	}
 	close(pipefd[1]);
@@ -517,7 +477,7 @@ TEST_F(remap, reconfigure_with_a_new_table_resizes)
 	ASSERT_EQ(0, add(self, 4 * CBD_MIB, NULL, 0, 0));
 	fd = open(self->d.node, O_RDWR | O_DIRECT);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, write_pattern(fd, 4096, 0, 61));
+	ASSERT_EQ(0, cbd_write_pattern(fd, 4096, 0, 61));
 	/* Resize is refused: the table says what the size is. */
 	EXPECT_EQ(-EOPNOTSUPP, cl_kernel_dev_resize(cbd_nl(), self->d.index,
 						    8 * CBD_MIB, NULL));
@@ -538,9 +498,9 @@ TEST_F(remap, reconfigure_with_a_new_table_resizes)
 	info = info_of(self);
 	EXPECT_EQ(8 * CBD_MIB, info.size);
 	EXPECT_EQ(8 * CBD_MIB, cbd_bdev_size(fd));
-	EXPECT_TRUE(has_pattern(fd, 4096, 0, 61));
-	ASSERT_EQ(0, write_pattern(fd, 4096, 8 * CBD_MIB - 4096, 62));
-	EXPECT_TRUE(has_pattern_at(self->lower, 4096, 68 * CBD_MIB - 4096,
+	EXPECT_TRUE(cbd_has_pattern(fd, 4096, 0, 61));
+	ASSERT_EQ(0, cbd_write_pattern(fd, 4096, 8 * CBD_MIB - 4096, 62));
+	EXPECT_TRUE(cbd_has_pattern_at(self->lower, 4096, 68 * CBD_MIB - 4096,
 				   8 * CBD_MIB - 4096, 62));
 	close(fd);
 }
@@ -559,10 +519,10 @@ TEST_F(remap, read_only_device_refuses_writes)
 				   CINDERBLK_F_READ_ONLY));
 	info = info_of(self);
 	EXPECT_TRUE(info.flags & CINDERBLK_F_READ_ONLY);
-	ASSERT_EQ(0, write_pattern(self->lower, 4096, 0, 71));
+	ASSERT_EQ(0, cbd_write_pattern(self->lower, 4096, 0, 71));
 	fd = open(self->d.node, O_RDONLY | O_DIRECT);
 	ASSERT_LE(0, fd);
-	EXPECT_TRUE(has_pattern(fd, 4096, 0, 71));
+	EXPECT_TRUE(cbd_has_pattern(fd, 4096, 0, 71));
 	close(fd);
 	fd = open(self->d.node, O_RDWR | O_DIRECT);
 	if (fd >= 0) {
@@ -570,7 +530,7 @@ TEST_F(remap, read_only_device_refuses_writes)
 		EXPECT_EQ(-1, pwrite(fd, buf, sizeof(buf), 0));
 		close(fd);
 	}
-	EXPECT_TRUE(has_pattern(self->lower, 4096, 0, 71));
+	EXPECT_TRUE(cbd_has_pattern(self->lower, 4096, 0, 71));
 }
 
 TEST_HARNESS_MAIN
