@@ -339,7 +339,7 @@ static void cbd_file_work(struct work_struct *work)
 	cbd_end_request(rq, sts);
 }
 
-/* Reads and writes handed to the worker, in the order they came. */
+/* Start one batch taken off the list, oldest first. */
 static void cbd_file_run_batch(struct cbd_file_backing *fb,
 			       struct llist_node *batch)
 {
