@@ -404,19 +404,6 @@ static void cbd_file_offload_work(struct work_struct *work)
 	memalloc_noio_restore(noio);
 }
 
-/*
- * The worker must run beside the submitter, not behind it: a worker queued
- * on the submitter's CPU would wait while the submitter, finding it busy,
- * runs requests itself. The next online CPU is a hint: if it goes offline,
- * the work still runs, elsewhere.
- */
-static int cbd_file_worker_cpu(void)
-{
-	int cpu = cpumask_next(raw_smp_processor_id(), cpu_online_mask);
-
-	return cpu < nr_cpu_ids ? cpu : cpumask_first(cpu_online_mask);
-}
-
 static void cbd_file_hand_over(struct cbd_file_backing *fb,
 			       struct cbd_file_cmd *fc)
 {
@@ -429,7 +416,12 @@ static void cbd_file_hand_over(struct cbd_file_backing *fb,
 	 */
 	if (llist_add(&fc->offload_node, &fb->offload_list) &&
 	    !READ_ONCE(fb->worker_polling))
-		queue_work_on(cbd_file_worker_cpu(), cbd_offload_wq,
+		/*
+		 * Beside the submitter, not behind it: a worker on the
+		 * submitter's CPU would wait while the submitter, finding
+		 * it busy, runs requests itself.
+		 */
+		queue_work_on(cbd_other_cpu(), cbd_offload_wq,
 			      &fb->offload_work);
 }
 
@@ -591,6 +583,9 @@ static void cbd_file_release(struct cbd_backing *b)
 	flush_work(&fb->offload_work);
 	kfree(fb);
 }
+
+/* Per-request data of this backing: what a spare disk is made with. */
+const unsigned int cbd_file_cmd_size = sizeof(struct cbd_file_cmd);
 
 static const struct cbd_backing_ops cbd_file_ops = {
 	.name		= "file",

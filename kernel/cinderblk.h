@@ -7,6 +7,8 @@
 
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
+#include <linux/list.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/spinlock.h>
@@ -24,6 +26,7 @@
 #define CBD_MAX_IO_TIMEOUT_MS	(3600U * 1000U)
 #define CBD_MAX_HW_SECTORS	2560U	/* 1.25 MiB per request */
 #define CBD_MAX_EXTENTS		65536U	/* ceiling of max_extents */
+#define CBD_MAX_SPARES		16U	/* ceiling of spare_devices */
 
 /* Module parameters (main.c). */
 extern unsigned int cbd_max_devices;
@@ -181,6 +184,10 @@ struct cbd_device {
 	struct gendisk *disk;
 	/* Reads the partition table once the device is added (device.c). */
 	struct work_struct part_scan_work;
+
+	/* An idle disk made ahead of time, not a device yet (spare.c). */
+	bool spare;
+	struct list_head spare_node;	/* in the pool while idle */
 };
 
 /* A snapshot of a device, for replies and events. */
@@ -215,6 +222,9 @@ struct cbd_add_params {
 	struct cbd_backing_params backing;
 };
 
+/* Serializes the registry of devices and every control operation. */
+extern struct mutex cbd_mutex;
+
 /* device.c: the operations, shared by netlink and ioctl. */
 int cbd_dev_add(struct cbd_add_params *p, struct cbd_dev_info *info,
 		struct netlink_ext_ack *extack);
@@ -233,9 +243,23 @@ int cbd_check_volume_id(const char *id, size_t len);
 int cbd_device_init(void);
 void cbd_device_exit(void);
 unsigned int cbd_live_devices(void);
+unsigned int cbd_default_hw_queues(void);
+struct cbd_device *cbd_spare_reserve(void);
+void cbd_spare_unreserve(struct cbd_device *cbd);
+int cbd_spare_build(struct cbd_device *cbd);
+void cbd_spare_destroy(struct cbd_device *cbd);
 extern const struct block_device_operations cbd_fops;
 
+/* spare.c: the pool of spare disks; take and evict under cbd_mutex. */
+struct cbd_device *cbd_spare_take(const struct cbd_add_params *p);
+int cbd_spare_evict(u32 index);
+void cbd_spares_flush(void);
+void cbd_spares_start(void);
+void cbd_spares_stop(void);
+extern const struct kernel_param_ops cbd_spare_devices_ops;
+
 /* Data path helpers of the core (device.c). */
+int cbd_other_cpu(void);
 void cbd_end_request(struct request *rq, blk_status_t status);
 bool cbd_is_cbd_disk(struct gendisk *disk);
 
@@ -252,6 +276,7 @@ void cbd_bio_done(struct cbd_device *cbd, enum req_op op, unsigned int bytes,
 extern const struct attribute_group *cbd_disk_groups[];
 
 /* backing_file.c */
+extern const unsigned int cbd_file_cmd_size;
 int cbd_file_backing_create(const struct cbd_backing_params *bp,
 			    bool read_only, struct cbd_backing **out,
 			    struct netlink_ext_ack *extack);

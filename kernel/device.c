@@ -19,14 +19,28 @@
 #include "cinderblk.h"
 
 /* Serializes the registry and every control operation. */
-static DEFINE_MUTEX(cbd_mutex);
+DEFINE_MUTEX(cbd_mutex);
 static DEFINE_IDR(cbd_idr);
 static int cbd_major;
-static atomic_t cbd_nr_live = ATOMIC_INIT(0);
+/* Allocated devices (removed ones still open included), and spares. */
+static atomic_t cbd_nr_devices = ATOMIC_INIT(0);
+static atomic_t cbd_nr_spares = ATOMIC_INIT(0);
 
 unsigned int cbd_live_devices(void)
 {
-	return atomic_read(&cbd_nr_live);
+	return atomic_read(&cbd_nr_devices);
+}
+
+/*
+ * A CPU other than this one, for work that should run beside the caller,
+ * not preempt it. Only a hint: if it goes offline, the work still runs,
+ * elsewhere.
+ */
+int cbd_other_cpu(void)
+{
+	int cpu = cpumask_next(raw_smp_processor_id(), cpu_online_mask);
+
+	return cpu < nr_cpu_ids ? cpu : cpumask_first(cpu_online_mask);
 }
 
 /* ---- data path ---- */
@@ -210,7 +224,11 @@ static int cbd_open(CBD_OPEN_ARGS)
 	int ret = 0;
 
 	spin_lock(&cbd->lock);
-	if (cbd->state == CINDERBLK_STATE_DYING)
+	/* A spare has nothing behind it; whoever kept it open would see
+	 * the next volume's data once it is configured.
+	 */
+	if (cbd->state == CINDERBLK_STATE_DYING ||
+	    cbd->state == CINDERBLK_STATE_IDLE)
 		ret = -ENXIO;
 	else
 		cbd->open_count++;
@@ -238,10 +256,12 @@ static int cbd_ioctl(struct block_device *bdev, cbd_open_mode_t mode,
 
 static void cbd_free(struct cbd_device *cbd)
 {
+	atomic_t *count = cbd->spare ? &cbd_nr_spares : &cbd_nr_devices;
+
 	free_percpu(cbd->stats);
 	kfree(cbd);
-	if (atomic_dec_and_test(&cbd_nr_live))
-		wake_up_var(&cbd_nr_live);
+	if (atomic_dec_and_test(count))
+		wake_up_var(&cbd_nr_devices);
 }
 
 /* The last reference to an added disk is gone: removed and closed. */
@@ -309,6 +329,11 @@ static int cbd_check_size(u64 size, u32 lbs, struct netlink_ext_ack *extack)
 	return 0;
 }
 
+unsigned int cbd_default_hw_queues(void)
+{
+	return min3(num_online_cpus(), nr_cpu_ids, CBD_MAX_HW_QUEUES);
+}
+
 static int cbd_check_add_params(struct cbd_add_params *p,
 				struct netlink_ext_ack *extack)
 {
@@ -340,7 +365,7 @@ static int cbd_check_add_params(struct cbd_add_params *p,
 		return -EINVAL;
 	}
 	if (!p->nr_hw_queues)
-		p->nr_hw_queues = min(num_online_cpus(), CBD_MAX_HW_QUEUES);
+		p->nr_hw_queues = cbd_default_hw_queues();
 	p->nr_hw_queues = min(p->nr_hw_queues, nr_cpu_ids);
 	if (p->queue_depth > CBD_MAX_QUEUE_DEPTH) {
 		NL_SET_ERR_MSG(extack, "queue depth too large");
@@ -458,6 +483,17 @@ static void cbd_make_limits(struct cbd_device *cbd, struct cbd_backing *b,
 		cbd->flags &= ~CINDERBLK_F_FUA;
 }
 
+/* What a spare disk starts with, before it knows its backing. */
+static void cbd_make_idle_limits(struct cbd_limits *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->logical_block_size = SECTOR_SIZE;
+	l->physical_block_size = SECTOR_SIZE;
+	l->max_hw_sectors = CBD_MAX_HW_SECTORS;
+	l->dma_alignment = SECTOR_SIZE - 1;
+	l->write_cache = true;
+}
+
 /* ---- snapshots for replies and events ---- */
 
 void cbd_dev_fill_info(struct cbd_device *cbd, struct cbd_dev_info *info)
@@ -548,11 +584,13 @@ static void cbd_start_part_scan(struct cbd_device *cbd)
 	cbd_suppress_part_scan(disk, false);
 	set_bit(GD_NEED_PART_SCAN, &disk->state);
 	mutex_unlock(&disk->open_mutex);
-	queue_work(system_unbound_wq, &cbd->part_scan_work);
+	/* Not on this CPU: the scan would preempt the add it follows. */
+	queue_work_on(cbd_other_cpu(), system_wq, &cbd->part_scan_work);
 }
 
 /* ---- operations ---- */
 
+/* A device in use at @index; spares are not devices to anyone outside. */
 static struct cbd_device *cbd_find(u32 index, struct netlink_ext_ack *extack)
 {
 	struct cbd_device *cbd = NULL;
@@ -560,6 +598,8 @@ static struct cbd_device *cbd_find(u32 index, struct netlink_ext_ack *extack)
 	lockdep_assert_held(&cbd_mutex);
 	if (index <= INT_MAX)
 		cbd = idr_find(&cbd_idr, index);
+	if (cbd && cbd->spare)
+		cbd = NULL;
 	if (!cbd)
 		NL_SET_ERR_MSG(extack, "no such device");
 	return cbd;
@@ -584,37 +624,82 @@ static int cbd_alloc_index(struct cbd_device *cbd, u32 index,
 	return ret;
 }
 
-int cbd_dev_add(struct cbd_add_params *p, struct cbd_dev_info *info,
-		struct netlink_ext_ack *extack)
+/* A device with nothing set up yet but its counters and locks. */
+static struct cbd_device *cbd_alloc_device(bool spare)
 {
-	bool read_only = p->flags & CINDERBLK_F_READ_ONLY;
-	struct cbd_backing *b;
 	struct cbd_device *cbd;
-	struct gendisk *disk;
-	struct cbd_limits lim;
-	int ret;
-
-	ret = cbd_check_add_params(p, extack);
-	if (ret)
-		return ret;
 
 	cbd = kzalloc(sizeof(*cbd), GFP_KERNEL);
 	if (!cbd)
-		return -ENOMEM;
-	atomic_inc(&cbd_nr_live);
-	ret = -ENOMEM;
+		return NULL;
+	cbd->spare = spare;
+	atomic_inc(spare ? &cbd_nr_spares : &cbd_nr_devices);
 	cbd->stats = alloc_percpu(struct cbd_stats);
-	if (!cbd->stats)
-		goto err_free;
-	ret = cbd_backing_create(&p->backing, read_only, p->logical_block_size,
-				 p->size, cbd, &b, extack);
-	if (ret)
-		goto err_free;
-
+	if (!cbd->stats) {
+		cbd_free(cbd);
+		return NULL;
+	}
 	spin_lock_init(&cbd->lock);
 	init_waitqueue_head(&cbd->drain_wq);
 	INIT_WORK(&cbd->part_scan_work, cbd_part_scan_work);
+	INIT_LIST_HEAD(&cbd->spare_node);
 	atomic_set(&cbd->timeouts, 0);
+	return cbd;
+}
+
+/* A blk-mq disk with a tag set sized by the device's queue parameters. */
+static int cbd_alloc_mq_disk(struct cbd_device *cbd, unsigned int cmd_size,
+			     const struct cbd_limits *lim)
+{
+	struct gendisk *disk;
+	int ret;
+
+	cbd->tag_set.ops = &cbd_mq_ops;
+	cbd->tag_set.nr_hw_queues = cbd->nr_hw_queues;
+	cbd->tag_set.queue_depth = cbd->queue_depth;
+	cbd->tag_set.numa_node = NUMA_NO_NODE;
+	cbd->tag_set.cmd_size = sizeof(struct cbd_cmd) + cmd_size;
+	/* queue_rq may sleep: it submits to the backing itself, no worker. */
+	cbd->tag_set.flags = CBD_MQ_F_MERGE | BLK_MQ_F_BLOCKING;
+	cbd->tag_set.timeout = msecs_to_jiffies(cbd->io_timeout_ms);
+	cbd->tag_set.driver_data = cbd;
+	ret = blk_mq_alloc_tag_set(&cbd->tag_set);
+	if (ret)
+		return ret;
+	disk = cbd_alloc_disk(&cbd->tag_set, lim, cbd);
+	if (IS_ERR(disk)) {
+		blk_mq_free_tag_set(&cbd->tag_set);
+		return PTR_ERR(disk);
+	}
+	disk->fops = &cbd_fops;
+	cbd->disk = disk;
+	return 0;
+}
+
+/*
+ * Add the disk to the system. The attributes exist before the add uevent
+ * goes out; the partition table is read after the add returns
+ * (cbd_start_part_scan()).
+ */
+static int cbd_add_disk(struct cbd_device *cbd)
+{
+	struct gendisk *disk = cbd->disk;
+
+	disk->major = cbd_major;
+	disk->first_minor = cbd->index * CBD_MINORS;
+	disk->minors = CBD_MINORS;
+	disk->private_data = cbd;
+	snprintf(disk->disk_name, DISK_NAME_LEN, CINDERBLK_DISK_PREFIX "%d",
+		 cbd->index);
+	set_capacity(disk, cbd->size >> SECTOR_SHIFT);
+	cbd_suppress_part_scan(disk, true);
+	return device_add_disk(NULL, disk, cbd_disk_groups);
+}
+
+/* What an add asks for, kept in the device. */
+static void cbd_set_params(struct cbd_device *cbd,
+			   const struct cbd_add_params *p)
+{
 	strscpy(cbd->volume_id, p->volume_id, sizeof(cbd->volume_id));
 	cbd->want_flags = p->flags;
 	cbd->logical_block_size = p->logical_block_size;
@@ -623,77 +708,210 @@ int cbd_dev_add(struct cbd_add_params *p, struct cbd_dev_info *info,
 	cbd->queue_depth = p->queue_depth;
 	cbd->io_timeout_ms = p->io_timeout_ms;
 	cbd->size = p->size;
+}
+
+/* The device is there for everyone: partitions, the event, the answer. */
+static void cbd_announce(struct cbd_device *cbd, struct cbd_dev_info *info)
+{
+	cbd_start_part_scan(cbd);
+	cbd_dev_fill_info(cbd, info);
+	cbd_genl_event(CINDERBLK_CMD_EVT_ADDED, info);
+}
+
+/*
+ * A spare disk for the pool, in two steps: its index is taken under
+ * cbd_mutex (cbd_spare_reserve()), the disk is made and added without it
+ * (cbd_spare_build()), so that adds and removes do not wait for that.
+ * It is blk-mq, made for the file backing with the default queue
+ * parameters, capacity 0, state idle. Its add uevent carries no volume id;
+ * the change uevent of cbd_configure_spare() does.
+ */
+struct cbd_device *cbd_spare_reserve(void)
+{
+	struct cbd_device *cbd;
+	int ret;
+
+	lockdep_assert_held(&cbd_mutex);
+	cbd = cbd_alloc_device(true);
+	if (!cbd)
+		return ERR_PTR(-ENOMEM);
+	cbd->logical_block_size = SECTOR_SIZE;
+	cbd->physical_block_size = SECTOR_SIZE;
+	cbd->nr_hw_queues = cbd_default_hw_queues();
+	cbd->queue_depth = cbd_queue_depth;
+	cbd->io_timeout_ms = cbd_io_timeout_ms;
+	cbd->state = CINDERBLK_STATE_IDLE;
+	ret = cbd_alloc_index(cbd, CINDERBLK_INDEX_ANY, NULL);
+	if (ret < 0) {
+		cbd_free(cbd);
+		return ERR_PTR(ret);
+	}
+	cbd->index = ret;
+	return cbd;
+}
+
+/* The spare could not be built: give its index back. */
+void cbd_spare_unreserve(struct cbd_device *cbd)
+{
+	lockdep_assert_held(&cbd_mutex);
+	idr_remove(&cbd_idr, cbd->index);
+	cbd_free(cbd);
+}
+
+/* Without cbd_mutex: the idle disk is nobody's business but its maker's. */
+int cbd_spare_build(struct cbd_device *cbd)
+{
+	struct cbd_limits lim;
+	int ret;
+
+	cbd_make_idle_limits(&lim);
+	ret = cbd_alloc_mq_disk(cbd, cbd_file_cmd_size, &lim);
+	if (ret)
+		return ret;
+	ret = cbd_add_disk(cbd);
+	if (ret) {
+		put_disk(cbd->disk);
+		cbd->disk = NULL;
+		blk_mq_free_tag_set(&cbd->tag_set);
+	}
+	return ret;
+}
+
+/*
+ * Give spare @cbd its backing and parameters: an add without
+ * device_add_disk(). Nobody can have it open (cbd_open() refuses spares),
+ * so the limits change with no I/O anywhere near.
+ */
+static int cbd_configure_spare(struct cbd_device *cbd,
+			       const struct cbd_add_params *p,
+			       struct cbd_backing *b, struct cbd_dev_info *info)
+{
+	struct gendisk *disk = cbd->disk;
+	struct cbd_limits lim;
+	int ret;
+
+	lockdep_assert_held(&cbd_mutex);
+	cbd_set_params(cbd, p);
+	cbd->backing = b;
+	cbd_make_limits(cbd, b, &lim);
+	ret = cbd_update_limits(disk, &lim);
+	if (ret)
+		return ret;
+	blk_queue_rq_timeout(disk->queue, msecs_to_jiffies(cbd->io_timeout_ms));
+	if (p->flags & CINDERBLK_F_READ_ONLY)
+		set_disk_ro(disk, true);
+	set_capacity(disk, cbd->size >> SECTOR_SHIFT);
+
+	/* From here on it counts, and opens, as a device. */
+	atomic_inc(&cbd_nr_devices);
+	cbd->spare = false;
+	atomic_dec(&cbd_nr_spares);
+	cbd_set_state(cbd, CINDERBLK_STATE_LIVE);
+	/* udev learns the volume id (and size) here, as others on add. */
+	kobject_uevent(&disk_to_dev(disk)->kobj, KOBJ_CHANGE);
+	cbd_announce(cbd, info);
+	return 0;
+}
+
+/*
+ * Add a device. A file backing with the default queue parameters takes a
+ * spare disk (spare.c) when one is ready: that is the fast way. Otherwise
+ * the disk is made here.
+ */
+int cbd_dev_add(struct cbd_add_params *p, struct cbd_dev_info *info,
+		struct netlink_ext_ack *extack)
+{
+	bool read_only = p->flags & CINDERBLK_F_READ_ONLY;
+	struct cbd_backing *b = NULL;
+	struct cbd_device *cbd;
+	struct cbd_limits lim;
+	int ret;
+
+	ret = cbd_check_add_params(p, extack);
+	if (ret)
+		return ret;
+
+	if (p->backing.type == CINDERBLK_BACKING_FILE) {
+		/* A file backing has no holder: it can come before the disk. */
+		ret = cbd_backing_create(&p->backing, read_only,
+					 p->logical_block_size, p->size, NULL,
+					 &b, extack);
+		if (ret)
+			return ret;
+		mutex_lock(&cbd_mutex);
+		cbd = cbd_spare_take(p);
+		if (cbd) {
+			ret = cbd_configure_spare(cbd, p, b, info);
+			if (ret) {
+				/* Never seen by anyone: it goes as a spare. */
+				cbd->backing = NULL;
+				cbd_spare_destroy(cbd);
+			}
+			mutex_unlock(&cbd_mutex);
+			if (ret)
+				b->ops->release(b);
+			return ret;
+		}
+		mutex_unlock(&cbd_mutex);
+	}
+
+	cbd = cbd_alloc_device(false);
+	if (!cbd) {
+		if (b)
+			b->ops->release(b);
+		return -ENOMEM;
+	}
+	cbd_set_params(cbd, p);
+	if (!b) {
+		/* @cbd holds the lower block device of a remap backing. */
+		ret = cbd_backing_create(&p->backing, read_only,
+					 p->logical_block_size, p->size, cbd,
+					 &b, extack);
+		if (ret)
+			goto err_free;
+	}
 	cbd->state = CINDERBLK_STATE_LIVE;
 	cbd->backing = b;
 	cbd->bio_based = b->ops->submit_bio;
 
 	mutex_lock(&cbd_mutex);
+	/* A spare on the index asked for makes room, once it is built. */
+	if (p->index != CINDERBLK_INDEX_ANY &&
+	    cbd_spare_evict(p->index) == -EAGAIN) {
+		mutex_unlock(&cbd_mutex);
+		cbd_spares_flush();
+		mutex_lock(&cbd_mutex);
+		cbd_spare_evict(p->index);
+	}
 	ret = cbd_alloc_index(cbd, p->index, extack);
 	if (ret < 0)
 		goto err_unlock;
 	cbd->index = ret;
 
+	cbd_make_limits(cbd, b, &lim);
 	if (cbd->bio_based) {
-		cbd_make_limits(cbd, b, &lim);
-		disk = cbd_alloc_bio_disk(&lim);
-		if (IS_ERR(disk)) {
-			ret = PTR_ERR(disk);
+		cbd->disk = cbd_alloc_bio_disk(&lim);
+		if (IS_ERR(cbd->disk)) {
+			ret = PTR_ERR(cbd->disk);
 			goto err_idr;
 		}
-		disk->fops = &cbd_bio_fops;
-		goto have_disk;
+		cbd->disk->fops = &cbd_bio_fops;
+	} else {
+		ret = cbd_alloc_mq_disk(cbd, b->ops->cmd_size, &lim);
+		if (ret)
+			goto err_idr;
 	}
-
-	cbd->tag_set.ops = &cbd_mq_ops;
-	cbd->tag_set.nr_hw_queues = cbd->nr_hw_queues;
-	cbd->tag_set.queue_depth = cbd->queue_depth;
-	cbd->tag_set.numa_node = NUMA_NO_NODE;
-	cbd->tag_set.cmd_size = sizeof(struct cbd_cmd) + b->ops->cmd_size;
-	/* queue_rq may sleep: it submits to the backing itself, no worker. */
-	cbd->tag_set.flags = CBD_MQ_F_MERGE | BLK_MQ_F_BLOCKING;
-	cbd->tag_set.timeout = msecs_to_jiffies(cbd->io_timeout_ms);
-	cbd->tag_set.driver_data = cbd;
-	ret = blk_mq_alloc_tag_set(&cbd->tag_set);
-	if (ret)
-		goto err_idr;
-
-	cbd_make_limits(cbd, b, &lim);
-	disk = cbd_alloc_disk(&cbd->tag_set, &lim, cbd);
-	if (IS_ERR(disk)) {
-		ret = PTR_ERR(disk);
-		goto err_tag_set;
-	}
-	disk->fops = &cbd_fops;
-have_disk:
-	disk->major = cbd_major;
-	disk->first_minor = cbd->index * CBD_MINORS;
-	disk->minors = CBD_MINORS;
-	disk->private_data = cbd;
-	snprintf(disk->disk_name, DISK_NAME_LEN, CINDERBLK_DISK_PREFIX "%d",
-		 cbd->index);
-	set_capacity(disk, cbd->size >> SECTOR_SHIFT);
 	if (read_only)
-		set_disk_ro(disk, true);
-	cbd->disk = disk;
-
-	/*
-	 * The attributes exist before the add uevent goes out. The partition
-	 * table is read after the add returns (cbd_part_scan_work()).
-	 */
-	cbd_suppress_part_scan(disk, true);
-	ret = device_add_disk(NULL, disk, cbd_disk_groups);
+		set_disk_ro(cbd->disk, true);
+	ret = cbd_add_disk(cbd);
 	if (ret)
 		goto err_disk;
-	cbd_start_part_scan(cbd);
-
-	cbd_dev_fill_info(cbd, info);
-	cbd_genl_event(CINDERBLK_CMD_EVT_ADDED, info);
+	cbd_announce(cbd, info);
 	mutex_unlock(&cbd_mutex);
 	return 0;
 
 err_disk:
-	put_disk(disk);		/* not added: free_disk is not called */
-err_tag_set:
+	put_disk(cbd->disk);	/* not added: free_disk is not called */
 	if (!cbd->bio_based)
 		blk_mq_free_tag_set(&cbd->tag_set);
 err_idr:
@@ -743,6 +961,15 @@ static void cbd_destroy(struct cbd_device *cbd, bool force, u32 old_state)
 	put_disk(disk);
 }
 
+/* Take an idle spare away: nobody can have it open, no I/O is anywhere. */
+void cbd_spare_destroy(struct cbd_device *cbd)
+{
+	lockdep_assert_held(&cbd_mutex);
+	list_del_init(&cbd->spare_node);
+	cbd_set_state(cbd, CINDERBLK_STATE_DYING);
+	cbd_destroy(cbd, false, CINDERBLK_STATE_IDLE);
+}
+
 int cbd_dev_remove(u32 index, bool force, struct netlink_ext_ack *extack)
 {
 	struct cbd_dev_info info;
@@ -784,6 +1011,7 @@ void cbd_dev_remove_all(void)
 
 	mutex_lock(&cbd_mutex);
 	idr_for_each_entry(&cbd_idr, cbd, id) {
+		list_del_init(&cbd->spare_node);
 		spin_lock(&cbd->lock);
 		old_state = cbd->state;
 		cbd->state = CINDERBLK_STATE_DYING;
@@ -819,6 +1047,10 @@ int cbd_dev_get_next(u32 *index, struct cbd_dev_info *info)
 		return -ENOENT;
 	mutex_lock(&cbd_mutex);
 	cbd = idr_get_next(&cbd_idr, &id);
+	while (cbd && cbd->spare) {
+		id++;
+		cbd = idr_get_next(&cbd_idr, &id);
+	}
 	if (cbd) {
 		cbd_dev_fill_info(cbd, info);
 		*index = id;
@@ -1051,7 +1283,8 @@ void cbd_device_exit(void)
 	 * The last closer of a removed disk frees it after dropping its
 	 * module reference: wait for that before the code goes away.
 	 */
-	wait_var_event(&cbd_nr_live, !atomic_read(&cbd_nr_live));
+	wait_var_event(&cbd_nr_devices, !atomic_read(&cbd_nr_devices) &&
+		       !atomic_read(&cbd_nr_spares));
 	unregister_blkdev(cbd_major, CINDERBLK_DISK_PREFIX);
 	idr_destroy(&cbd_idr);
 }

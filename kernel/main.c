@@ -63,9 +63,14 @@ module_param_cb(file_offload, &cbd_file_offload_ops, NULL, 0644);
 MODULE_PARM_DESC(file_offload,
 		 "Hand file backing I/O to a worker: auto (default), always or never");
 
+/* spare_devices: idle disks kept ready so that an add is fast (spare.c). */
+module_param_cb(spare_devices, &cbd_spare_devices_ops, NULL, 0644);
+MODULE_PARM_DESC(spare_devices,
+		 "Idle disks kept ready for fast adds, 0..16 (default 2)");
+
 /*
  * live_devices (read only): devices whose memory is not freed yet, removed
- * ones still held open included. Tests read it to find leaks.
+ * ones still held open included, spares not. Tests read it to find leaks.
  */
 static int cbd_live_devices_get(char *buf, const struct kernel_param *kp)
 {
@@ -134,6 +139,7 @@ static int __init cbd_init(void)
 	ret = cbd_control_init();
 	if (ret)
 		goto err_genl;
+	cbd_spares_start();
 	return 0;
 
 err_genl:
@@ -152,6 +158,7 @@ static void __exit cbd_exit(void)
 	/* No new requests from userspace, then away with what is left. */
 	cbd_control_exit();
 	cbd_genl_exit();
+	cbd_spares_stop();
 	cbd_dev_remove_all();
 	cbd_device_exit();
 	destroy_workqueue(cbd_offload_wq);

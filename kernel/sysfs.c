@@ -59,6 +59,7 @@ static const char *const cbd_state_names[] = {
 	[CINDERBLK_STATE_SUSPENDED]	= "suspended",
 	[CINDERBLK_STATE_LINK_DOWN]	= "link-down",
 	[CINDERBLK_STATE_DYING]		= "dying",
+	[CINDERBLK_STATE_IDLE]		= "idle",
 };
 
 static ssize_t state_show(struct device *dev, struct device_attribute *attr,

@@ -339,20 +339,105 @@ int cbd_get_file_offload(char *buf, size_t len)
 	return err;
 }
 
+/*
+ * Spares (state "idle") are the module's stock, made and taken in the
+ * background: not counted. A disk whose state cannot be read is.
+ */
 int cbd_sysfs_block_count(void)
 {
 	DIR *dir = opendir("/sys/block");
 	struct dirent *de;
+	size_t plen = strlen(CINDERBLK_DISK_PREFIX);
+	char state[32];
 	int n = 0;
 
 	if (!dir)
 		return -errno;
-	while ((de = readdir(dir)))
-		if (strncmp(de->d_name, CINDERBLK_DISK_PREFIX,
-			    strlen(CINDERBLK_DISK_PREFIX)) == 0)
-			n++;
+	while ((de = readdir(dir))) {
+		if (strncmp(de->d_name, CINDERBLK_DISK_PREFIX, plen) != 0)
+			continue;
+		if (cbd_sysfs_read(strtoul(de->d_name + plen, NULL, 10),
+				   "state", state, sizeof(state)) == 0 &&
+		    strcmp(state, "idle") == 0)
+			continue;
+		n++;
+	}
 	closedir(dir);
 	return n;
+}
+
+int cbd_spare_indexes(uint32_t *out, int max)
+{
+	DIR *dir = opendir("/sys/block");
+	size_t plen = strlen(CINDERBLK_DISK_PREFIX);
+	struct dirent *de;
+	char state[32];
+	int n = 0;
+
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		uint32_t index;
+
+		if (strncmp(de->d_name, CINDERBLK_DISK_PREFIX, plen) != 0)
+			continue;
+		index = strtoul(de->d_name + plen, NULL, 10);
+		if (cbd_sysfs_read(index, "state", state, sizeof(state)) != 0 ||
+		    strcmp(state, "idle") != 0)
+			continue;
+		if (n < max) {
+			int i = n;
+
+			/* Insertion sort: a handful at most. */
+			while (i > 0 && out[i - 1] > index) {
+				out[i] = out[i - 1];
+				i--;
+			}
+			out[i] = index;
+		}
+		n++;
+	}
+	closedir(dir);
+	return n;
+}
+
+int cbd_set_spare_devices(unsigned int n)
+{
+	char buf[16];
+	int fd = open(CBD_SPARE_DEVICES, O_WRONLY | O_CLOEXEC), len, err;
+
+	if (fd < 0)
+		return -errno;
+	len = snprintf(buf, sizeof(buf), "%u", n);
+	err = write(fd, buf, len) == len ? 0 : -errno;
+	close(fd);
+	return err;
+}
+
+int cbd_get_spare_devices(void)
+{
+	FILE *f = fopen(CBD_SPARE_DEVICES, "re");
+	int n = -EIO;
+
+	if (!f)
+		return -errno;
+	if (fscanf(f, "%d", &n) != 1)
+		n = -EIO;
+	fclose(f);
+	return n;
+}
+
+int cbd_wait_spares(int n, int timeout_ms)
+{
+	int64_t end = cbd_now_ms() + timeout_ms;
+	uint32_t idx[1];
+
+	while (cbd_spare_indexes(idx, 0) != n) {
+		if (cbd_now_ms() > end)
+			return -ETIMEDOUT;
+		usleep(5000);
+	}
+	return 0;
 }
 
 int cbd_sysfs_read(uint32_t index, const char *name, char *buf, size_t len)

@@ -24,6 +24,7 @@
 #define CBD_DEFAULT_SIZE	(16 * CBD_MIB)
 #define CBD_KO_PATH		"kernel/cinderblk.ko"
 #define CBD_LIVE_DEVICES	"/sys/module/cinderblk/parameters/live_devices"
+#define CBD_SPARE_DEVICES	"/sys/module/cinderblk/parameters/spare_devices"
 
 /* One backing file and, once added, the device on it. */
 struct cbd_dev {
@@ -75,7 +76,14 @@ int cbd_live_devices(void);		/* module counter, or -errno */
 /* Module parameter file_offload: "auto", "always" or "never". */
 int cbd_set_file_offload(const char *mode);	/* 0 or -errno */
 int cbd_get_file_offload(char *buf, size_t len);	/* 0 or -errno */
-int cbd_sysfs_block_count(void);	/* /sys/block/cbd* */
+int cbd_sysfs_block_count(void);	/* /sys/block/cbd*, spares not */
+/* Spare disks (state "idle"): their indexes, lowest first; count or -errno. */
+int cbd_spare_indexes(uint32_t *out, int max);
+/* Module parameter spare_devices: set it (0 or -errno), read it (>= 0). */
+int cbd_set_spare_devices(unsigned int n);
+int cbd_get_spare_devices(void);
+/* Wait up to @ms until there are @n spares: 0 or -ETIMEDOUT. */
+int cbd_wait_spares(int n, int timeout_ms);
 /* /sys/block/cbdN/cinderblk/@name without the newline; 0 or -errno. */
 int cbd_sysfs_read(uint32_t index, const char *name, char *buf, size_t len);
 

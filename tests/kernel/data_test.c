@@ -3,9 +3,11 @@
  * Data path of cinderblk's file backing: what is written through /dev/cbdN
  * is in the backing file and the reverse, discard punches holes, write
  * zeroes reads back zeros, fio verifies, read-only devices refuse writes.
- * Every case runs twice: with the module's choice of who submits to the
- * file (file_offload=auto) and with every read and write handed to the
- * worker (always), so that both paths see the same checks.
+ * Every case runs three times: with the module's choice of who submits to
+ * the file (file_offload=auto) and with every read and write handed to the
+ * worker (always), both on a spare disk configured by the add (the
+ * module's default), and on a disk the add makes itself (spare_devices=0),
+ * so that every path sees the same checks.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +29,7 @@ FIXTURE(data) {
 
 FIXTURE_VARIANT(data) {
 	const char *file_offload;
+	bool no_spares;
 };
 
 FIXTURE_VARIANT_ADD(data, auto_offload) {
@@ -37,9 +40,18 @@ FIXTURE_VARIANT_ADD(data, worker) {
 	.file_offload = "always",
 };
 
+FIXTURE_VARIANT_ADD(data, disk_made_at_add) {
+	.file_offload = "auto",
+	.no_spares = true,
+};
+
 FIXTURE_SETUP(data)
 {
 	ASSERT_EQ(0, cbd_set_file_offload(variant->file_offload));
+	if (variant->no_spares) {
+		ASSERT_EQ(0, cbd_set_spare_devices(0));
+		ASSERT_EQ(0, cbd_wait_spares(0, 5000));
+	}
 	ASSERT_EQ(0, cbd_backing_create(&self->d, CBD_DEFAULT_SIZE));
 	ASSERT_EQ(0, cbd_add_nl(&self->d, CINDERBLK_F_DISCARD |
 				CINDERBLK_F_WRITE_ZEROES));
@@ -49,6 +61,8 @@ FIXTURE_TEARDOWN(data)
 {
 	cbd_dev_cleanup(&self->d);
 	cbd_set_file_offload("auto");
+	if (variant->no_spares)
+		cbd_set_spare_devices(2);
 }
 
 TEST_F(data, direct_4k_writes_land_in_backing)

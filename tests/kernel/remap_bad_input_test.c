@@ -261,24 +261,33 @@ static void raw_extent(struct cbd_msg *m, uint16_t type, int skip,
 	cbd_msg_nest_end(m, one);
 }
 
-/* Remove the device a raw add that should have failed made anyway. */
-static void remove_stray(FIXTURE_DATA(rbad) *self)
+/*
+ * Remove the device a raw add that should have failed made anyway.
+ * Returns its index, or -1 when there was none.
+ */
+static int remove_stray(FIXTURE_DATA(rbad) *self)
 {
 	struct cl_dev_info *devs;
+	int index = -1;
 	size_t n;
 
 	if (cl_kernel_dev_list(self->k, &devs, &n, NULL))
-		return;
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(devs[i].volume_id, self->volume_id) == 0)
-			cl_kernel_dev_remove(self->k, devs[i].index, true, NULL);
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(devs[i].volume_id, self->volume_id) != 0)
+			continue;
+		cl_kernel_dev_remove(self->k, devs[i].index, true, NULL);
+		index = (int)devs[i].index;
+	}
 	free(devs);
+	return index;
 }
 
 TEST_F(rbad, raw_netlink_tables)
 {
 	struct cbd_msg m;
 	size_t list;
+	int index;
 
 	/* Complete: works (the reference). */
 	raw_add(self, &m);
@@ -286,8 +295,9 @@ TEST_F(rbad, raw_netlink_tables)
 	raw_extent(&m, 1, -1, 0, SIZE, 0);
 	cbd_msg_nest_end(&m, list);
 	ASSERT_EQ(0, cbd_msg_send(&m));
-	remove_stray(self);
-	ASSERT_EQ(0, cbd_wait_node(0, false, 5000));
+	index = remove_stray(self);
+	ASSERT_LE(0, index);
+	ASSERT_EQ(0, cbd_wait_node(index, false, 5000));
 
 	/* No EXTENTS at all: the one-extent default, also fine. */
 	raw_add(self, &m);

@@ -21,7 +21,10 @@
 /* Length of a volume id in text form (a UUID), without the NUL. */
 #define CINDERBLK_VOLUME_ID_LEN		36
 
-/* Ask the kernel for the first free index on add. */
+/*
+ * Ask the kernel for a free index on add: a spare disk's when one fits
+ * (module parameter spare_devices), else the lowest free one.
+ */
 #define CINDERBLK_INDEX_ANY		0xffffffffU
 
 /*
@@ -124,6 +127,15 @@
  * and frees the device when its last opener closes. The module parameter
  * live_devices (/sys/module/cinderblk/parameters/live_devices) counts the
  * devices not freed yet: 0 once all are removed and closed.
+ *
+ * Spare disks: the module keeps spare_devices (a module parameter, 0..16,
+ * default 2) idle disks ready, state "idle" in sysfs, capacity 0, not
+ * openable (ENXIO), unknown to every command (ENODEV), not in dumps or
+ * live_devices. An ADD of a file backing with the default NR_HW_QUEUES and
+ * QUEUE_DEPTH configures one instead of making a disk: the device is then
+ * announced by a change uevent, after its volume_id is in sysfs, where a
+ * disk made by the add is announced by its add uevent. A removed device is
+ * deleted either way; spares are never reused.
  */
 enum cinderblk_cmd {
 	CINDERBLK_CMD_UNSPEC,
@@ -229,6 +241,12 @@ enum cinderblk_dev_state {
 	CINDERBLK_STATE_SUSPENDED,
 	CINDERBLK_STATE_LINK_DOWN,
 	CINDERBLK_STATE_DYING,
+	/*
+	 * A spare disk made ahead of time (module parameter spare_devices):
+	 * no backing, capacity 0, cannot be opened. Seen in sysfs only; GET
+	 * and dumps do not report spares.
+	 */
+	CINDERBLK_STATE_IDLE,
 };
 
 /*

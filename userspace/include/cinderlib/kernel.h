@@ -26,7 +26,8 @@
 extern "C" {
 #endif
 
-/* Ask the module for the first free index when adding a device. */
+/* Ask the module for a free index when adding a device (a spare disk's
+ * when one fits, else the lowest free one). */
 #define CL_DEV_INDEX_ANY	0xffffffffU
 /* A volume id is a UUID in text form: 36 characters. */
 #define CL_VOLUME_ID_LEN	36
