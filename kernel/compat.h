@@ -218,7 +218,10 @@ static inline struct gendisk *cbd_alloc_bio_disk(const struct cbd_limits *l)
 	return disk;
 }
 
-/* Change the limits of a live disk; the caller has frozen its queue. */
+/*
+ * Change the limits of a live disk: the caller has frozen its queue, or
+ * nobody can open the disk (a spare being configured).
+ */
 static inline int cbd_update_limits(struct gendisk *disk,
 				    const struct cbd_limits *l)
 {

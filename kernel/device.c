@@ -605,23 +605,15 @@ static struct cbd_device *cbd_find(u32 index, struct netlink_ext_ack *extack)
 	return cbd;
 }
 
-static int cbd_alloc_index(struct cbd_device *cbd, u32 index,
-			   struct netlink_ext_ack *extack)
+/* The index, or -ENOSPC (ANY: none free), -EEXIST (@index in use). */
+static int cbd_alloc_index(struct cbd_device *cbd, u32 index)
 {
 	int ret;
 
-	if (index == CINDERBLK_INDEX_ANY) {
-		ret = idr_alloc(&cbd_idr, cbd, 0, cbd_max_devices, GFP_KERNEL);
-		if (ret == -ENOSPC)
-			NL_SET_ERR_MSG(extack, "all device indexes are in use");
-	} else {
-		ret = idr_alloc(&cbd_idr, cbd, index, index + 1, GFP_KERNEL);
-		if (ret == -ENOSPC) {
-			NL_SET_ERR_MSG(extack, "device index in use");
-			ret = -EEXIST;
-		}
-	}
-	return ret;
+	if (index == CINDERBLK_INDEX_ANY)
+		return idr_alloc(&cbd_idr, cbd, 0, cbd_max_devices, GFP_KERNEL);
+	ret = idr_alloc(&cbd_idr, cbd, index, index + 1, GFP_KERNEL);
+	return ret == -ENOSPC ? -EEXIST : ret;
 }
 
 /* A device with nothing set up yet but its counters and locks. */
@@ -700,7 +692,10 @@ static int cbd_add_disk(struct cbd_device *cbd)
 static void cbd_set_params(struct cbd_device *cbd,
 			   const struct cbd_add_params *p)
 {
+	/* Under the lock: sysfs may read it at any time on a spare. */
+	spin_lock(&cbd->lock);
 	strscpy(cbd->volume_id, p->volume_id, sizeof(cbd->volume_id));
+	spin_unlock(&cbd->lock);
 	cbd->want_flags = p->flags;
 	cbd->logical_block_size = p->logical_block_size;
 	cbd->physical_block_size = p->physical_block_size;
@@ -741,7 +736,7 @@ struct cbd_device *cbd_spare_reserve(void)
 	cbd->queue_depth = cbd_queue_depth;
 	cbd->io_timeout_ms = cbd_io_timeout_ms;
 	cbd->state = CINDERBLK_STATE_IDLE;
-	ret = cbd_alloc_index(cbd, CINDERBLK_INDEX_ANY, NULL);
+	ret = cbd_alloc_index(cbd, CINDERBLK_INDEX_ANY);
 	if (ret < 0) {
 		cbd_free(cbd);
 		return ERR_PTR(ret);
@@ -791,6 +786,9 @@ static int cbd_configure_spare(struct cbd_device *cbd,
 	int ret;
 
 	lockdep_assert_held(&cbd_mutex);
+	/* Its change uevent goes out while the spare has no volume id yet. */
+	if (p->flags & CINDERBLK_F_READ_ONLY)
+		set_disk_ro(disk, true);
 	cbd_set_params(cbd, p);
 	cbd->backing = b;
 	cbd_make_limits(cbd, b, &lim);
@@ -798,8 +796,6 @@ static int cbd_configure_spare(struct cbd_device *cbd,
 	if (ret)
 		return ret;
 	blk_queue_rq_timeout(disk->queue, msecs_to_jiffies(cbd->io_timeout_ms));
-	if (p->flags & CINDERBLK_F_READ_ONLY)
-		set_disk_ro(disk, true);
 	set_capacity(disk, cbd->size >> SECTOR_SHIFT);
 
 	/* From here on it counts, and opens, as a device. */
@@ -875,17 +871,20 @@ int cbd_dev_add(struct cbd_add_params *p, struct cbd_dev_info *info,
 	cbd->bio_based = b->ops->submit_bio;
 
 	mutex_lock(&cbd_mutex);
-	/* A spare on the index asked for makes room, once it is built. */
-	if (p->index != CINDERBLK_INDEX_ANY &&
-	    cbd_spare_evict(p->index) == -EAGAIN) {
-		mutex_unlock(&cbd_mutex);
-		cbd_spares_flush();
-		mutex_lock(&cbd_mutex);
-		cbd_spare_evict(p->index);
-	}
-	ret = cbd_alloc_index(cbd, p->index, extack);
-	if (ret < 0)
+	/* A spare on the index asked for makes room. */
+	if (p->index != CINDERBLK_INDEX_ANY)
+		cbd_spare_make_room(p->index);
+	ret = cbd_alloc_index(cbd, p->index);
+	/* Spares hold every free index: one makes room. */
+	if (ret == -ENOSPC && !cbd_spare_make_room(CINDERBLK_INDEX_ANY))
+		ret = cbd_alloc_index(cbd, p->index);
+	if (ret < 0) {
+		if (ret == -EEXIST)
+			NL_SET_ERR_MSG(extack, "device index in use");
+		else if (ret == -ENOSPC)
+			NL_SET_ERR_MSG(extack, "all device indexes are in use");
 		goto err_unlock;
+	}
 	cbd->index = ret;
 
 	cbd_make_limits(cbd, b, &lim);
@@ -997,6 +996,7 @@ int cbd_dev_remove(u32 index, bool force, struct netlink_ext_ack *extack)
 	cbd_dev_fill_info(cbd, &info);
 	cbd_destroy(cbd, force, old_state);
 	cbd_genl_event(CINDERBLK_CMD_EVT_REMOVED, &info);
+	cbd_spares_index_freed();
 out:
 	mutex_unlock(&cbd_mutex);
 	return ret;

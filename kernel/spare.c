@@ -30,13 +30,58 @@ static struct cbd_device *cbd_spare_building;	/* reserved, being built */
 static void cbd_spare_work_fn(struct work_struct *work);
 static DECLARE_WORK(cbd_spare_work, cbd_spare_work_fn);
 
-/*
- * Building a spare takes a few milliseconds: beside the add that took one,
- * on another CPU, not preempting it.
- */
-static void cbd_spare_refill(void)
+/* Can an add of @p take spare @cbd (the same queue parameters)? */
+static bool cbd_spare_fits(const struct cbd_device *cbd,
+			   const struct cbd_add_params *p)
 {
-	queue_work_on(cbd_other_cpu(), system_long_wq, &cbd_spare_work);
+	return cbd->nr_hw_queues == p->nr_hw_queues &&
+	       cbd->queue_depth == p->queue_depth;
+}
+
+/*
+ * Spares made when another number of CPUs was online have another default
+ * number of hardware queues than adds now ask for: none would fit again.
+ */
+static bool cbd_spare_is_stale(const struct cbd_device *cbd)
+{
+	return cbd->nr_hw_queues != cbd_default_hw_queues();
+}
+
+static bool cbd_spares_stale(void)
+{
+	struct cbd_device *cbd;
+
+	list_for_each_entry(cbd, &cbd_spare_list, spare_node) {
+		if (cbd_spare_is_stale(cbd))
+			return true;
+	}
+	return false;
+}
+
+static void cbd_spares_drop_stale(void)
+{
+	struct cbd_device *cbd, *next;
+
+	lockdep_assert_held(&cbd_mutex);
+	list_for_each_entry_safe(cbd, next, &cbd_spare_list, spare_node) {
+		if (!cbd_spare_is_stale(cbd))
+			continue;
+		cbd_nr_idle--;
+		cbd_spare_destroy(cbd);
+	}
+}
+
+/*
+ * Have the worker bring the pool to its target, if it is short. Building a
+ * spare takes a few milliseconds: on another CPU than the caller's, beside
+ * the add that took one, not preempting it.
+ */
+static void cbd_spares_poke(void)
+{
+	lockdep_assert_held(&cbd_mutex);
+	if (cbd_spares_on && (cbd_nr_idle != READ_ONCE(cbd_spare_target) ||
+			      cbd_spares_stale()))
+		queue_work_on(cbd_other_cpu(), system_long_wq, &cbd_spare_work);
 }
 
 static void cbd_spare_insert(struct cbd_device *cbd)
@@ -62,6 +107,9 @@ static void cbd_spare_work_fn(struct work_struct *work)
 	unsigned int target;
 	int ret;
 
+	mutex_lock(&cbd_mutex);
+	cbd_spares_drop_stale();
+	mutex_unlock(&cbd_mutex);
 	for (;;) {
 		mutex_lock(&cbd_mutex);
 		target = cbd_spares_on ? READ_ONCE(cbd_spare_target) : 0;
@@ -106,56 +154,81 @@ static void cbd_spare_work_fn(struct work_struct *work)
 /*
  * An idle spare for an add of @p (file backing, parameters already
  * checked), out of the pool; NULL if none fits, and the add makes its own
- * disk. With an index asked for, only the spare of that index fits.
+ * disk. With an index asked for, only the spare of that index will do.
  */
 struct cbd_device *cbd_spare_take(const struct cbd_add_params *p)
 {
-	struct cbd_device *cbd;
+	struct cbd_device *cbd, *found = NULL;
 
 	lockdep_assert_held(&cbd_mutex);
 	list_for_each_entry(cbd, &cbd_spare_list, spare_node) {
 		if (p->index != CINDERBLK_INDEX_ANY && cbd->index != p->index)
 			continue;
-		/* Spares differ only in their index: one misfit, all do. */
-		if (cbd->nr_hw_queues != p->nr_hw_queues ||
-		    cbd->queue_depth != p->queue_depth)
-			return NULL;
-		list_del_init(&cbd->spare_node);
-		cbd_nr_idle--;
-		if (cbd_spares_on)
-			cbd_spare_refill();
-		return cbd;
+		if (cbd_spare_fits(cbd, p)) {
+			found = cbd;
+			break;
+		}
+		if (p->index != CINDERBLK_INDEX_ANY)
+			break;
 	}
-	return NULL;
+	if (found) {
+		list_del_init(&found->spare_node);
+		cbd_nr_idle--;
+	}
+	/* Also when none fit: the pool may be short or stale. */
+	cbd_spares_poke();
+	return found;
 }
 
 /*
- * The add of a device at @index does not fit the spare there: away with
- * it. -EAGAIN: that spare is being built; cbd_spares_flush(), then again.
+ * Delete the spare at @index, or with CINDERBLK_INDEX_ANY the highest idle
+ * one. -EAGAIN: it is being built; -ENOENT: there is none (with ANY only;
+ * a given index without a spare is room already).
  */
-int cbd_spare_evict(u32 index)
+static int cbd_spare_evict(u32 index)
 {
-	struct cbd_device *cbd;
+	struct cbd_device *cbd, *victim = NULL;
 
 	lockdep_assert_held(&cbd_mutex);
-	if (cbd_spare_building && cbd_spare_building->index == index)
+	if (cbd_spare_building && (index == CINDERBLK_INDEX_ANY ||
+				   cbd_spare_building->index == index))
 		return -EAGAIN;
 	list_for_each_entry(cbd, &cbd_spare_list, spare_node) {
-		if (cbd->index == index) {
-			cbd_nr_idle--;
-			cbd_spare_destroy(cbd);
-			if (cbd_spares_on)
-				cbd_spare_refill();
-			return 0;
-		}
+		if (index == CINDERBLK_INDEX_ANY || cbd->index == index)
+			victim = cbd;
 	}
+	if (!victim)
+		return index == CINDERBLK_INDEX_ANY ? -ENOENT : 0;
+	cbd_nr_idle--;
+	cbd_spare_destroy(victim);
+	cbd_spares_poke();
 	return 0;
 }
 
-/* Wait for the spare being built, if any (without cbd_mutex held). */
-void cbd_spares_flush(void)
+/*
+ * An add that cannot take a spare needs the index a spare holds: @index,
+ * or with CINDERBLK_INDEX_ANY any (every free index is a spare's). Deletes
+ * that spare, waiting for it to be built first: cbd_mutex is dropped for
+ * that and taken again. 0 when there is room, -ENOENT when no spare was
+ * there to make it.
+ */
+int cbd_spare_make_room(u32 index)
 {
-	flush_work(&cbd_spare_work);
+	int ret;
+
+	lockdep_assert_held(&cbd_mutex);
+	while ((ret = cbd_spare_evict(index)) == -EAGAIN) {
+		mutex_unlock(&cbd_mutex);
+		flush_work(&cbd_spare_work);
+		mutex_lock(&cbd_mutex);
+	}
+	return ret;
+}
+
+/* A device went away: its index may let a short pool grow again. */
+void cbd_spares_index_freed(void)
+{
+	cbd_spares_poke();
 }
 
 /* Module loaded: fill the pool now, so that the first add is fast too. */
@@ -163,7 +236,7 @@ void cbd_spares_start(void)
 {
 	mutex_lock(&cbd_mutex);
 	cbd_spares_on = true;
-	cbd_spare_refill();
+	cbd_spares_poke();
 	mutex_unlock(&cbd_mutex);
 	flush_work(&cbd_spare_work);
 }
@@ -196,8 +269,7 @@ static int cbd_spare_devices_set(const char *val, const struct kernel_param *kp)
 	WRITE_ONCE(cbd_spare_target, n);
 	/* At load, before init, start fills the pool; while unloading, nothing. */
 	mutex_lock(&cbd_mutex);
-	if (cbd_spares_on)
-		cbd_spare_refill();
+	cbd_spares_poke();
 	mutex_unlock(&cbd_mutex);
 	return 0;
 }

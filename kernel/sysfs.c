@@ -17,7 +17,14 @@ static struct cbd_device *dev_to_cbd(struct device *dev)
 static ssize_t volume_id_show(struct device *dev,
 			      struct device_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%s\n", dev_to_cbd(dev)->volume_id);
+	struct cbd_device *cbd = dev_to_cbd(dev);
+	ssize_t n;
+
+	/* A spare gets its volume id while it is in sysfs. */
+	spin_lock(&cbd->lock);
+	n = sysfs_emit(buf, "%s\n", cbd->volume_id);
+	spin_unlock(&cbd->lock);
+	return n;
 }
 static DEVICE_ATTR_RO(volume_id);
 

@@ -295,10 +295,11 @@ bool cbd_dump_has(uint32_t index)
 	return found;
 }
 
-int cbd_live_devices(void)
+/* A module parameter that holds a number: it, or -errno. */
+static int read_param(const char *path)
 {
-	FILE *f = fopen(CBD_LIVE_DEVICES, "re");
-	int n = -1;
+	FILE *f = fopen(path, "re");
+	int n;
 
 	if (!f)
 		return -errno;
@@ -306,6 +307,11 @@ int cbd_live_devices(void)
 		n = -EIO;
 	fclose(f);
 	return n;
+}
+
+int cbd_live_devices(void)
+{
+	return read_param(CBD_LIVE_DEVICES);
 }
 
 #define CBD_FILE_OFFLOAD "/sys/module/cinderblk/parameters/file_offload"
@@ -416,15 +422,42 @@ int cbd_set_spare_devices(unsigned int n)
 
 int cbd_get_spare_devices(void)
 {
-	FILE *f = fopen(CBD_SPARE_DEVICES, "re");
-	int n = -EIO;
+	return read_param(CBD_SPARE_DEVICES);
+}
 
-	if (!f)
-		return -errno;
-	if (fscanf(f, "%d", &n) != 1)
-		n = -EIO;
-	fclose(f);
-	return n;
+int cbd_add_remove_cycles(const char *path, int n)
+{
+	struct cl_dev_info info;
+	struct cl_dev_spec spec;
+	struct cl_kernel *k;
+	char id[CL_VOLUME_ID_LEN + 1], got[64];
+	int fd = open(path, O_RDWR | O_CLOEXEC), bad = 0;
+
+	if (fd < 0 || cl_kernel_open(&k, NULL))
+		return 100;
+	for (int i = 0; i < n; i++) {
+		cl_dev_spec_init(&spec);
+		cbd_make_uuid(id);
+		spec.size = 4 * CBD_MIB;
+		spec.volume_id = id;
+		spec.backing_fd = fd;
+		if (cl_kernel_dev_add(k, &spec, &info, NULL)) {
+			bad++;
+			continue;
+		}
+		/*
+		 * The reply and sysfs are about our device; had two adders
+		 * got the same index, one of the removes would fail too.
+		 */
+		if (strcmp(info.volume_id, id) != 0 ||
+		    cbd_sysfs_read(info.index, "volume_id", got, sizeof(got)) ||
+		    strcmp(got, id) != 0)
+			bad++;
+		bad += cl_kernel_dev_remove(k, info.index, false, NULL) != 0;
+	}
+	cl_kernel_close(k);
+	close(fd);
+	return bad;
 }
 
 int cbd_wait_spares(int n, int timeout_ms)

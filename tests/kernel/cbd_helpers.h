@@ -84,6 +84,12 @@ int cbd_set_spare_devices(unsigned int n);
 int cbd_get_spare_devices(void);
 /* Wait up to @ms until there are @n spares: 0 or -ETIMEDOUT. */
 int cbd_wait_spares(int n, int timeout_ms);
+/*
+ * @n add/remove cycles of 4 MiB devices over the file @path with index ANY,
+ * on a netlink handle of their own (for forked children): how many went
+ * wrong (add, remove, or the device's volume id in the reply or sysfs).
+ */
+int cbd_add_remove_cycles(const char *path, int n);
 /* /sys/block/cbdN/cinderblk/@name without the newline; 0 or -errno. */
 int cbd_sysfs_read(uint32_t index, const char *name, char *buf, size_t len);
 

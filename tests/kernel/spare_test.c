@@ -441,36 +441,6 @@ TEST_F_TIMEOUT(spare, index_asked_for_while_pool_grows, 300)
 }
 
 /* Children adding and removing while the pool is resized under them. */
-static int churn_child(const char *path, int n)
-{
-	struct cl_dev_info info;
-	struct cl_dev_spec spec;
-	struct cl_kernel *k;
-	char id[CL_VOLUME_ID_LEN + 1], got[64];
-	int fd = open(path, O_RDWR), bad = 0;
-
-	if (fd < 0 || cl_kernel_open(&k, NULL))
-		return 100;
-	for (int i = 0; i < n; i++) {
-		cl_dev_spec_init(&spec);
-		cbd_make_uuid(id);
-		spec.size = 4 * CBD_MIB;
-		spec.volume_id = id;
-		spec.backing_fd = fd;
-		if (cl_kernel_dev_add(k, &spec, &info, NULL)) {
-			bad++;
-			continue;
-		}
-		if (cbd_sysfs_read(info.index, "volume_id", got, sizeof(got)) ||
-		    strcmp(got, id) != 0)
-			bad++;
-		bad += cl_kernel_dev_remove(k, info.index, false, NULL) != 0;
-	}
-	cl_kernel_close(k);
-	close(fd);
-	return bad;
-}
-
 TEST_F_TIMEOUT(spare, pool_resized_under_concurrent_adds, 300)
 {
 	static const unsigned int sizes[] = { 0, 3, 1, 4, 0, 2, 5, 1 };
@@ -481,7 +451,7 @@ TEST_F_TIMEOUT(spare, pool_resized_under_concurrent_adds, 300)
 		pids[i] = fork();
 		ASSERT_LE(0, pids[i]);
 		if (pids[i] == 0)
-			_exit(churn_child(self->d.path, 15));
+			_exit(cbd_add_remove_cycles(self->d.path, 15));
 	}
 	for (int i = 0; done < 3; i++) {
 		ASSERT_EQ(0, cbd_set_spare_devices(sizes[i % 8]));
@@ -500,6 +470,131 @@ TEST_F_TIMEOUT(spare, pool_resized_under_concurrent_adds, 300)
 	EXPECT_EQ(0, cbd_dump_count());
 	EXPECT_EQ(0, cbd_sysfs_block_count());
 	EXPECT_EQ(0, cbd_live_devices());
+}
+
+/*
+ * Indexes: spares hold the lowest free ones, but give them up to adds that
+ * cannot take a spare, and the pool grows back when devices go.
+ */
+TEST_F_TIMEOUT(spare, spares_give_up_their_indexes, 300)
+{
+	struct cbd_dev devs[4];
+	struct cl_dev_spec spec;
+	struct cl_dev_info info;
+	uint32_t idx[4];
+
+	for (int i = 0; i < 4; i++)
+		devs[i].backing_fd = -1;
+	/* Three indexes in all, two of them spares'. */
+	cbd_nl_reset();
+	ASSERT_EQ(0, cbd_system("rmmod cinderblk"));
+	ASSERT_EQ(0, cbd_system("insmod " CBD_KO_PATH " max_devices=3"));
+	self->k = cbd_nl();
+	ASSERT_NE(NULL, self->k);
+	ASSERT_EQ(0, cbd_wait_spares(DEFAULT_SPARES, SETTLE_MS));
+
+	/* Adds that fit no spare (another queue depth) take them all. */
+	for (int i = 0; i < 3; i++) {
+		ASSERT_EQ(0, cbd_backing_create(&devs[i], 4 * CBD_MIB));
+		cbd_spec_for(&devs[i], &spec);
+		spec.queue_depth = 16;
+		ASSERT_EQ(0, cbd_add_nl_spec(&devs[i], &spec)) {
+			TH_LOG("add %d", i);
+		}
+	}
+	EXPECT_EQ(0, cbd_spare_indexes(idx, 4));
+	EXPECT_EQ(3, cbd_live_devices());
+	ASSERT_EQ(0, cbd_backing_create(&devs[3], 4 * CBD_MIB));
+	cbd_spec_for(&devs[3], &spec);
+	EXPECT_EQ(-ENOSPC, cl_kernel_dev_add(self->k, &spec, &info, NULL));
+	spec.queue_depth = 16;
+	EXPECT_EQ(-ENOSPC, cl_kernel_dev_add(self->k, &spec, &info, NULL));
+
+	/* A device goes: a spare takes its index, and the next add it. */
+	ASSERT_EQ(0, cl_kernel_dev_remove(self->k, devs[1].index, false, NULL));
+	devs[1].added = false;
+	ASSERT_EQ(0, cbd_wait_spares(1, SETTLE_MS));
+	ASSERT_EQ(1, cbd_spare_indexes(idx, 4));
+	EXPECT_EQ(devs[1].index, idx[0]);
+	ASSERT_EQ(0, cbd_add_nl(&devs[3], 0));
+	EXPECT_EQ(idx[0], devs[3].index);
+
+	for (int i = 0; i < 4; i++)
+		cbd_dev_cleanup(&devs[i]);
+	EXPECT_EQ(0, cbd_live_devices());
+	cbd_nl_reset();
+	ASSERT_EQ(0, cbd_system("rmmod cinderblk"));
+	ASSERT_EQ(0, cbd_system("insmod " CBD_KO_PATH));
+	self->k = cbd_nl();
+	ASSERT_NE(NULL, self->k);
+}
+
+/* Hardware queues of disk cbdN: its /sys/block/cbdN/mq entries. */
+static int mq_count(uint32_t index)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "exit $(ls /sys/block/%s%u/mq | wc -l)",
+		 CINDERBLK_DISK_PREFIX, index);
+	return cbd_system("%s", cmd);
+}
+
+/* Wait until the pool is full of spares with @queues hardware queues. */
+static bool wait_spare_queues(int queues)
+{
+	int64_t end = cbd_now_ms() + SETTLE_MS;
+	uint32_t idx[4];
+	int n, fit;
+
+	do {
+		n = cbd_spare_indexes(idx, 4);
+		fit = 0;
+		for (int i = 0; i < n && i < 4; i++)
+			fit += mq_count(idx[i]) == queues;
+		if (n == DEFAULT_SPARES && fit == n)
+			return true;
+		usleep(20000);
+	} while (cbd_now_ms() < end);
+	return false;
+}
+
+static int set_cpu1_online(int on)
+{
+	return cbd_system("echo %d > /sys/devices/system/cpu/cpu1/online", on);
+}
+
+/*
+ * Spares are made with one hardware queue per online CPU, the default of
+ * an add: when CPUs come or go, the pool is made again to fit.
+ */
+TEST_F_TIMEOUT(spare, spares_follow_cpu_hotplug, 300)
+{
+	struct cbd_dev more = { .backing_fd = -1 };
+	struct cl_dev_info info;
+	uint32_t idx[4];
+
+	if (access("/sys/devices/system/cpu/cpu1/online", W_OK) != 0)
+		SKIP(return, "no second CPU to take offline");
+	ASSERT_EQ(2, mq_count(self->spares[0]));
+	ASSERT_EQ(0, set_cpu1_online(0));
+	/* This add asks for one queue: no spare fits, the pool is redone. */
+	ASSERT_EQ(0, cbd_add_nl(&self->d, 0));
+	ASSERT_EQ(0, cl_kernel_dev_get(self->k, self->d.index, &info, NULL));
+	EXPECT_EQ(1, info.nr_hw_queues);
+	ASSERT_TRUE(wait_spare_queues(1));
+	ASSERT_EQ(DEFAULT_SPARES, cbd_spare_indexes(idx, 4));
+	ASSERT_EQ(0, cbd_backing_create(&more, 4 * CBD_MIB));
+	ASSERT_EQ(0, cbd_add_nl(&more, 0));
+	EXPECT_EQ(idx[0], more.index);
+	cbd_dev_cleanup(&more);
+
+	ASSERT_EQ(0, set_cpu1_online(1));
+	ASSERT_EQ(0, cbd_backing_create(&more, 4 * CBD_MIB));
+	ASSERT_EQ(0, cbd_add_nl(&more, 0));
+	ASSERT_EQ(0, cl_kernel_dev_get(self->k, more.index, &info, NULL));
+	EXPECT_EQ(2, info.nr_hw_queues);
+	cbd_dev_cleanup(&more);
+	EXPECT_TRUE(wait_spare_queues(2));
 }
 
 TEST_HARNESS_MAIN

@@ -252,38 +252,6 @@ TEST_F_TIMEOUT(down, add_remove_cycles_leak_nothing, 600)
 	EXPECT_EQ(0, cbd_live_devices());
 }
 
-/* One of the racing children: @n add/remove cycles with index ANY. */
-static int race_child(const char *path, int n)
-{
-	struct cl_kernel *k;
-	struct cl_dev_spec spec;
-	struct cl_dev_info info;
-	char id[CL_VOLUME_ID_LEN + 1];
-	int fd = open(path, O_RDWR), bad = 0;
-
-	if (fd < 0 || cl_kernel_open(&k, NULL))
-		return 100;
-	for (int i = 0; i < n; i++) {
-		cl_dev_spec_init(&spec);
-		cbd_make_uuid(id);
-		spec.size = 4 * CBD_MIB;
-		spec.volume_id = id;
-		spec.backing_fd = fd;
-		if (cl_kernel_dev_add(k, &spec, &info, NULL)) {
-			bad++;
-			continue;
-		}
-		/* The reply is about our device; had two children got the
-		 * same index, one of the removes below would fail. */
-		if (strcmp(info.volume_id, id) != 0)
-			bad++;
-		bad += cl_kernel_dev_remove(k, info.index, false, NULL) != 0;
-	}
-	cl_kernel_close(k);
-	close(fd);
-	return bad;
-}
-
 TEST_F_TIMEOUT(down, concurrent_add_remove, 300)
 {
 	pid_t pids[4];
@@ -293,7 +261,7 @@ TEST_F_TIMEOUT(down, concurrent_add_remove, 300)
 		pids[i] = fork();
 		ASSERT_LE(0, pids[i]);
 		if (pids[i] == 0)
-			_exit(race_child(self->d.path, 25));
+			_exit(cbd_add_remove_cycles(self->d.path, 25));
 	}
 	for (int i = 0; i < 4; i++) {
 		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));

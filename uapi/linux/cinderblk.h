@@ -22,8 +22,9 @@
 #define CINDERBLK_VOLUME_ID_LEN		36
 
 /*
- * Ask the kernel for a free index on add: a spare disk's when one fits
- * (module parameter spare_devices), else the lowest free one.
+ * Ask the kernel for a free index on add: the lowest spare disk's when one
+ * fits (module parameter spare_devices), else the lowest index that no
+ * device or spare holds.
  */
 #define CINDERBLK_INDEX_ANY		0xffffffffU
 
@@ -100,7 +101,8 @@
  *            - RESIZE of a remap device to another size (reconfigure it
  *              with a new extent table instead).
  *   EEXIST   - ADD with an INDEX already in use.
- *   ENOSPC   - ADD with CINDERBLK_INDEX_ANY and every index in use.
+ *   ENOSPC   - ADD with CINDERBLK_INDEX_ANY and every index in use by a
+ *              device (spare disks give theirs up).
  *   ENODEV   - REMOVE, GET, RESIZE, SUSPEND, RESUME, RECONFIGURE of an
  *              index without a device.
  *   EBUSY    - REMOVE of an open device without FORCE (CINDERBLK_CTL_FORCE);

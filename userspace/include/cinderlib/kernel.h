@@ -27,7 +27,7 @@ extern "C" {
 #endif
 
 /* Ask the module for a free index when adding a device (a spare disk's
- * when one fits, else the lowest free one). */
+ * when one fits, else the lowest one no device or spare holds). */
 #define CL_DEV_INDEX_ANY	0xffffffffU
 /* A volume id is a UUID in text form: 36 characters. */
 #define CL_VOLUME_ID_LEN	36
