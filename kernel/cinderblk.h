@@ -253,7 +253,7 @@ extern const struct block_device_operations cbd_fops;
 /* spare.c: the pool of spare disks; take and evict under cbd_mutex. */
 struct cbd_device *cbd_spare_take(const struct cbd_add_params *p);
 int cbd_spare_make_room(u32 index);
-void cbd_spares_index_freed(void);
+void cbd_spares_poke(void);
 void cbd_spares_start(void);
 void cbd_spares_stop(void);
 extern const struct kernel_param_ops cbd_spare_devices_ops;

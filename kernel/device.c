@@ -668,6 +668,15 @@ static int cbd_alloc_mq_disk(struct cbd_device *cbd, unsigned int cmd_size,
 	return 0;
 }
 
+/* Undo cbd_alloc_mq_disk() or cbd_alloc_bio_disk() of a disk not added. */
+static void cbd_put_unadded_disk(struct cbd_device *cbd)
+{
+	put_disk(cbd->disk);	/* not added: free_disk is not called */
+	cbd->disk = NULL;
+	if (!cbd->bio_based)
+		blk_mq_free_tag_set(&cbd->tag_set);
+}
+
 /*
  * Add the disk to the system. The attributes exist before the add uevent
  * goes out; the partition table is read after the add returns
@@ -764,11 +773,8 @@ int cbd_spare_build(struct cbd_device *cbd)
 	if (ret)
 		return ret;
 	ret = cbd_add_disk(cbd);
-	if (ret) {
-		put_disk(cbd->disk);
-		cbd->disk = NULL;
-		blk_mq_free_tag_set(&cbd->tag_set);
-	}
+	if (ret)
+		cbd_put_unadded_disk(cbd);
 	return ret;
 }
 
@@ -910,9 +916,7 @@ int cbd_dev_add(struct cbd_add_params *p, struct cbd_dev_info *info,
 	return 0;
 
 err_disk:
-	put_disk(cbd->disk);	/* not added: free_disk is not called */
-	if (!cbd->bio_based)
-		blk_mq_free_tag_set(&cbd->tag_set);
+	cbd_put_unadded_disk(cbd);
 err_idr:
 	idr_remove(&cbd_idr, cbd->index);
 err_unlock:
@@ -996,7 +1000,7 @@ int cbd_dev_remove(u32 index, bool force, struct netlink_ext_ack *extack)
 	cbd_dev_fill_info(cbd, &info);
 	cbd_destroy(cbd, force, old_state);
 	cbd_genl_event(CINDERBLK_CMD_EVT_REMOVED, &info);
-	cbd_spares_index_freed();
+	cbd_spares_poke();
 out:
 	mutex_unlock(&cbd_mutex);
 	return ret;

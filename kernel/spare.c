@@ -58,25 +58,31 @@ static bool cbd_spares_stale(void)
 	return false;
 }
 
+/* Out of the pool and away with idle spare @cbd. */
+static void cbd_spare_delete(struct cbd_device *cbd)
+{
+	cbd_nr_idle--;
+	cbd_spare_destroy(cbd);
+}
+
 static void cbd_spares_drop_stale(void)
 {
 	struct cbd_device *cbd, *next;
 
 	lockdep_assert_held(&cbd_mutex);
 	list_for_each_entry_safe(cbd, next, &cbd_spare_list, spare_node) {
-		if (!cbd_spare_is_stale(cbd))
-			continue;
-		cbd_nr_idle--;
-		cbd_spare_destroy(cbd);
+		if (cbd_spare_is_stale(cbd))
+			cbd_spare_delete(cbd);
 	}
 }
 
 /*
- * Have the worker bring the pool to its target, if it is short. Building a
- * spare takes a few milliseconds: on another CPU than the caller's, beside
- * the add that took one, not preempting it.
+ * Have the worker bring the pool to its target, if it is short or stale
+ * (also after a removal: the index it frees may let a short pool grow).
+ * Building a spare takes a few milliseconds: on another CPU than the
+ * caller's, beside the add that took one, not preempting it.
  */
-static void cbd_spares_poke(void)
+void cbd_spares_poke(void)
 {
 	lockdep_assert_held(&cbd_mutex);
 	if (cbd_spares_on && (cbd_nr_idle != READ_ONCE(cbd_spare_target) ||
@@ -107,18 +113,14 @@ static void cbd_spare_work_fn(struct work_struct *work)
 	unsigned int target;
 	int ret;
 
-	mutex_lock(&cbd_mutex);
-	cbd_spares_drop_stale();
-	mutex_unlock(&cbd_mutex);
 	for (;;) {
 		mutex_lock(&cbd_mutex);
+		cbd_spares_drop_stale();
 		target = cbd_spares_on ? READ_ONCE(cbd_spare_target) : 0;
-		while (cbd_nr_idle > target) {
-			cbd = list_last_entry(&cbd_spare_list, struct cbd_device,
-					      spare_node);
-			cbd_nr_idle--;
-			cbd_spare_destroy(cbd);
-		}
+		while (cbd_nr_idle > target)
+			cbd_spare_delete(list_last_entry(&cbd_spare_list,
+							 struct cbd_device,
+							 spare_node));
 		if (cbd_nr_idle >= target) {
 			mutex_unlock(&cbd_mutex);
 			return;
@@ -199,8 +201,7 @@ static int cbd_spare_evict(u32 index)
 	}
 	if (!victim)
 		return index == CINDERBLK_INDEX_ANY ? -ENOENT : 0;
-	cbd_nr_idle--;
-	cbd_spare_destroy(victim);
+	cbd_spare_delete(victim);
 	cbd_spares_poke();
 	return 0;
 }
@@ -223,12 +224,6 @@ int cbd_spare_make_room(u32 index)
 		mutex_lock(&cbd_mutex);
 	}
 	return ret;
-}
-
-/* A device went away: its index may let a short pool grow again. */
-void cbd_spares_index_freed(void)
-{
-	cbd_spares_poke();
 }
 
 /* Module loaded: fill the pool now, so that the first add is fast too. */

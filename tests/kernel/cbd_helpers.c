@@ -346,33 +346,11 @@ int cbd_get_file_offload(char *buf, size_t len)
 }
 
 /*
- * Spares (state "idle") are the module's stock, made and taken in the
- * background: not counted. A disk whose state cannot be read is.
+ * The cbd disks in /sys/block that are spares (state "idle": @idle) or
+ * not (a disk whose state cannot be read is not): how many, and the first
+ * @max of their indexes, lowest first, into @out.
  */
-int cbd_sysfs_block_count(void)
-{
-	DIR *dir = opendir("/sys/block");
-	struct dirent *de;
-	size_t plen = strlen(CINDERBLK_DISK_PREFIX);
-	char state[32];
-	int n = 0;
-
-	if (!dir)
-		return -errno;
-	while ((de = readdir(dir))) {
-		if (strncmp(de->d_name, CINDERBLK_DISK_PREFIX, plen) != 0)
-			continue;
-		if (cbd_sysfs_read(strtoul(de->d_name + plen, NULL, 10),
-				   "state", state, sizeof(state)) == 0 &&
-		    strcmp(state, "idle") == 0)
-			continue;
-		n++;
-	}
-	closedir(dir);
-	return n;
-}
-
-int cbd_spare_indexes(uint32_t *out, int max)
+static int scan_disks(bool idle, uint32_t *out, int max)
 {
 	DIR *dir = opendir("/sys/block");
 	size_t plen = strlen(CINDERBLK_DISK_PREFIX);
@@ -384,12 +362,15 @@ int cbd_spare_indexes(uint32_t *out, int max)
 		return -errno;
 	while ((de = readdir(dir))) {
 		uint32_t index;
+		bool is_idle;
 
 		if (strncmp(de->d_name, CINDERBLK_DISK_PREFIX, plen) != 0)
 			continue;
 		index = strtoul(de->d_name + plen, NULL, 10);
-		if (cbd_sysfs_read(index, "state", state, sizeof(state)) != 0 ||
-		    strcmp(state, "idle") != 0)
+		is_idle = cbd_sysfs_read(index, "state", state,
+					 sizeof(state)) == 0 &&
+			  strcmp(state, "idle") == 0;
+		if (is_idle != idle)
 			continue;
 		if (n < max) {
 			int i = n;
@@ -405,6 +386,20 @@ int cbd_spare_indexes(uint32_t *out, int max)
 	}
 	closedir(dir);
 	return n;
+}
+
+/*
+ * Spares are the module's stock, made and taken in the background: not
+ * counted.
+ */
+int cbd_sysfs_block_count(void)
+{
+	return scan_disks(false, NULL, 0);
+}
+
+int cbd_spare_indexes(uint32_t *out, int max)
+{
+	return scan_disks(true, out, max);
 }
 
 int cbd_set_spare_devices(unsigned int n)
