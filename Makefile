@@ -9,9 +9,13 @@
 #   make install    install library, CLI, drivers, udev rules, module (DKMS)
 
 BUILD ?= $(CURDIR)/build
-KDIR ?= $(shell $(CURDIR)/scripts/find-kdir)
 W ?=
-export BUILD KDIR
+export BUILD
+
+# The kernel build tree, looked up when a recipe needs it and not when make
+# starts: `make check` and `make demo` install the headers first. KDIR= on
+# the command line or in the environment overrides it.
+kdir = $(or $(KDIR),$(shell $(CURDIR)/scripts/find-kdir))
 
 .PHONY: all module userspace drivers tests kselftest check deps demo \
 	install clean checkpatch bench
@@ -19,8 +23,8 @@ export BUILD KDIR
 all: module userspace drivers tests
 
 module:
-	@test -n "$(KDIR)" || { echo "No kernel build tree found: run scripts/install-deps.sh or set KDIR=" >&2; exit 1; }
-	$(MAKE) -C $(KDIR) M=$(CURDIR) W=$(W) modules
+	@test -n "$(kdir)" || { echo "No kernel build tree found: run scripts/install-deps.sh or set KDIR=" >&2; exit 1; }
+	$(MAKE) -C $(kdir) M=$(CURDIR) W=$(W) modules
 
 userspace:
 	$(MAKE) -C userspace
@@ -37,7 +41,8 @@ tests: userspace drivers kselftest
 deps:
 	scripts/install-deps.sh
 
-# Dependencies first, in their own make, so that KDIR is found afterwards.
+# Dependencies first; everything found on the machine (kernel tree,
+# kselftest headers, qemu, the VM's kernel) is looked up after them.
 check:
 	scripts/install-deps.sh
 	$(MAKE) all
@@ -57,5 +62,5 @@ install: all
 	scripts/install-module
 
 clean:
-	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	-test -z "$(kdir)" || $(MAKE) -C $(kdir) M=$(CURDIR) clean
 	rm -rf $(BUILD)
