@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,7 +263,17 @@ int lvm_run(const struct lvm_runner *r, const char *const *argv, char **out,
 		if (poll(pfd, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			break;
+			/*
+			 * No more reading: the child could block on a full
+			 * pipe, and waitpid() with it. End it first.
+			 */
+			ret = cl_error_set(err, -errno,
+					   "cannot read the output of lvm %s: poll: %s",
+					   argv[0], strerror(errno));
+			kill(pid, SIGKILL);
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				;
+			goto close_pipes;
 		}
 		for (int i = 0; i < 2; i++) {
 			if (pfd[i].fd < 0 || !pfd[i].revents)

@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -243,6 +246,81 @@ TEST(threads_with_own_contexts)
 	EXPECT_EQ(100, l.count);
 	cl_volume_list_free(&l);
 	EXPECT_EQ(100, count_files(t.voldir, ""));
+	tenv_fini(&t);
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* The child's metadata edit of @id: it takes the volume's lock. */
+static int editor(struct tenv *t, const char *id)
+{
+	struct cl_context *ctx;
+	struct cl_volume *v;
+	struct cl_error err;
+	int ret;
+
+	if (tenv_new_context(t, false, &ctx))
+		return 100;
+	ret = cl_volume_get(ctx, id, &v, &err);
+	if (!ret)
+		ret = cl_volume_set_metadata(ctx, v, "by", "child", &err);
+	if (ret)
+		fprintf(stderr, "# editor: %s\n", err.msg);
+	cl_volume_free(v);
+	cl_context_free(ctx);
+	return ret ? 1 : 0;
+}
+
+/*
+ * A holder unlinks the lock file (its object is gone) while another
+ * process waits on it, and a third takes the file made anew at that
+ * name: the waiter must wait for the third, not run beside it on the
+ * unlinked inode.
+ */
+TEST(lock_file_unlinked_while_waited_on)
+{
+	struct cl_volume_create_opts o = { .size = 1 };
+	char path[PATH_MAX + 64];
+	struct cl_volume *v;
+	struct tenv t;
+	int old_fd, new_fd, status;
+	pid_t pid;
+
+	ASSERT_EQ(0, tenv_init(&t, "sqlite"));
+	ASSERT_EQ(0, tenv_open_backend(&t));
+	ASSERT_EQ(0, cl_volume_create(t.be, &o, &v, &t.err));
+	snprintf(path, sizeof(path), "%s/cinderlib-volume-%s.lock", t.dir,
+		 v->id);
+	old_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	ASSERT_LE(0, old_fd);
+	ASSERT_EQ(0, flock(old_fd, LOCK_EX));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(old_fd);	/* the lock is the parent's, not shared */
+		_exit(editor(&t, v->id));
+	}
+	sleep_ms(300);		/* the child now waits on the old inode */
+	ASSERT_EQ(0, waitpid(pid, &status, WNOHANG));
+	ASSERT_EQ(0, unlink(path));
+	new_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	ASSERT_LE(0, new_fd);
+	ASSERT_EQ(0, flock(new_fd, LOCK_EX));
+	close(old_fd);
+	sleep_ms(500);
+	/* Still waiting: the name's lock is held (by us). */
+	EXPECT_EQ(0, waitpid(pid, &status, WNOHANG));
+	close(new_fd);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ASSERT_EQ(0, cl_volume_refresh(t.ctx, v, &t.err));
+	EXPECT_STREQ("child", cl_dict_get(&v->metadata, "by"));
+	cl_volume_free(v);
 	tenv_fini(&t);
 }
 

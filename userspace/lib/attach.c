@@ -9,6 +9,7 @@
  * here too: live resize, and suspend (with freeze) around the snapshot.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -80,6 +81,25 @@ static bool device_carries(const char *disk, const char *volume_id)
 	}
 	fclose(f);
 	return same;
+}
+
+int cl_local_device_of(const char *volume_id, char *disk, size_t len)
+{
+	struct dirent *de;
+	bool found = false;
+	DIR *d = opendir("/sys/block");
+
+	if (!d)
+		return 0;
+	while (!found && (de = readdir(d))) {
+		if (strncmp(de->d_name, "cbd", 3) != 0 ||
+		    !device_carries(de->d_name, volume_id))
+			continue;
+		snprintf(disk, len, "%s", de->d_name);
+		found = true;
+	}
+	closedir(d);
+	return found;
 }
 
 static bool on_this_host(struct cl_context *ctx,
@@ -164,25 +184,60 @@ static int attach_conn(struct cl_context *ctx, struct cl_kernel *k,
 	return 0;
 }
 
+/*
+ * -EBUSY when a cbd device of this host carries @volume_id, whatever the
+ * store says: the kernel's list of devices is the truth.
+ */
+static int check_no_device(const char *volume_id, struct cl_error *err)
+{
+	char disk[64];
+
+	if (!cl_local_device_of(volume_id, disk, sizeof(disk)))
+		return 0;
+	return cl_error_set(err, -EBUSY,
+			    "volume %s is already attached at /dev/%s",
+			    volume_id, disk);
+}
+
 int cl_connection_attach(struct cl_context *ctx, struct cl_connection *conn,
 			 struct cl_error *err)
 {
-	struct cl_kernel *k;
-	int ret;
+	struct cl_connection *cur = NULL;
+	struct cl_kernel *k = NULL;
+	int ret, lock;
 
-	if (cl_connection_device_state(ctx, conn) == CL_DEVICE_PRESENT)
-		return cl_error_set(err, -EEXIST,
-				    "connection %s is already attached at %s",
-				    conn->id, conn->device_path);
-	ret = cl_kernel_open(&k, err);
+	/* The check and the add under one lock: one device per connection. */
+	lock = cl_lock_acquire(ctx, "volume", conn->volume_id, err);
+	if (lock < 0)
+		return lock;
+	ret = cl_store_get_connection(ctx, conn->id, &cur, err);
 	if (ret)
-		return ret;
-	ret = attach_conn(ctx, k, conn, err);
+		goto out;
+	if (cl_connection_device_state(ctx, cur) == CL_DEVICE_PRESENT) {
+		ret = cl_error_set(err, -EEXIST,
+				   "connection %s is already attached at %s",
+				   cur->id, cur->device_path);
+		goto out;
+	}
+	ret = check_no_device(cur->volume_id, err);
+	if (!ret)
+		ret = cl_kernel_open(&k, err);
+	if (!ret)
+		ret = attach_conn(ctx, k, cur, err);
 	cl_kernel_close(k);
+out:
+	cl_lock_release(lock);
+	if (cur) {
+		struct cl_connection old = *conn;
+
+		*conn = *cur;
+		*cur = old;
+		cl_connection_free(cur);
+	}
 	return ret;
 }
 
-/* -EBUSY when @vol already has a device recorded on this host. */
+/* -EBUSY when @vol already has a device on this host (store or kernel). */
 static int check_not_attached(struct cl_context *ctx,
 			      const struct cl_volume *vol,
 			      struct cl_error *err)
@@ -209,6 +264,8 @@ static int check_not_attached(struct cl_context *ctx,
 		}
 	}
 	cl_connection_list_free(&conns);
+	if (!ret)
+		ret = check_no_device(vol->id, err);
 	return ret;
 }
 
@@ -219,9 +276,16 @@ int cl_volume_attach(struct cl_context *ctx, struct cl_volume *vol,
 	struct cl_dict connector = { 0 };
 	struct cl_connection *conn = NULL;
 	struct cl_kernel *k = NULL;
-	int ret;
+	int ret, lock;
 
 	*out = NULL;
+	/*
+	 * Held from the check to the recorded device: of concurrent
+	 * attaches of one volume, exactly one finds it unattached.
+	 */
+	lock = cl_lock_acquire(ctx, "volume", vol->id, err);
+	if (lock < 0)
+		return lock;
 	ret = check_not_attached(ctx, vol, err);
 	/* No module: say so before anything is exported. */
 	if (!ret)
@@ -246,6 +310,7 @@ int cl_volume_attach(struct cl_context *ctx, struct cl_volume *vol,
 	cl_volume_refresh(ctx, vol, NULL);
 	*out = conn;
 out:
+	cl_lock_release(lock);
 	cl_kernel_close(k);
 	cl_dict_clear(&connector);
 	return ret;
@@ -300,17 +365,24 @@ int cl_connection_detach(struct cl_context *ctx, struct cl_connection *conn,
 			 bool force, struct cl_error *err)
 {
 	struct cl_connection *cur = NULL;
-	int ret;
+	int ret, lock;
 
+	/* From the device's state to the disconnect, under the lock. */
+	lock = cl_lock_acquire(ctx, "volume", conn->volume_id, err);
+	if (lock < 0)
+		return lock;
 	/* Another process may have changed it: act on what is stored. */
 	ret = cl_store_get_connection(ctx, conn->id, &cur, err);
 	if (ret == -ENOENT) {
 		cl_error_clear(err);
 		conn->status = CL_ATTACH_DETACHED;
+		cl_lock_release(lock);
 		return 0;
 	}
-	if (ret)
+	if (ret) {
+		cl_lock_release(lock);
 		return ret;
+	}
 	switch (cl_connection_device_state(ctx, cur)) {
 	case CL_DEVICE_REMOTE:
 		if (!force) {
@@ -342,6 +414,7 @@ int cl_connection_detach(struct cl_context *ctx, struct cl_connection *conn,
 	if (!ret)
 		ret = cl_connection_disconnect(ctx, cur, err);
 out:
+	cl_lock_release(lock);
 	{
 		struct cl_connection old = *conn;
 
@@ -357,8 +430,12 @@ int cl_volume_detach(struct cl_context *ctx, struct cl_volume *vol, bool force,
 {
 	struct cl_connection_list conns = { 0 };
 	size_t attached = 0;
-	int ret;
+	char disk[64];
+	int ret, lock;
 
+	lock = cl_lock_acquire(ctx, "volume", vol->id, err);
+	if (lock < 0)
+		return lock;
 	ret = cl_volume_connections(ctx, vol, &conns, err);
 	for (size_t i = 0; !ret && i < conns.count; i++) {
 		if (!conns.items[i]->device_path)
@@ -366,9 +443,16 @@ int cl_volume_detach(struct cl_context *ctx, struct cl_volume *vol, bool force,
 		attached++;
 		ret = cl_connection_detach(ctx, conns.items[i], force, err);
 	}
-	if (!ret && !attached)
+	/* A device no connection records: say which, do not guess. */
+	if (!ret && !attached && cl_local_device_of(vol->id, disk,
+						    sizeof(disk)))
+		ret = cl_error_set(err, -EBUSY,
+				   "volume %s is carried by /dev/%s, which no connection records: remove it with 'cinderctl device remove /dev/%s'",
+				   vol->id, disk, disk);
+	else if (!ret && !attached)
 		ret = cl_error_set(err, -ENOENT, "volume %s is not attached",
 				   vol->id);
+	cl_lock_release(lock);
 	cl_connection_list_free(&conns);
 	if (ret != -ENOENT || attached) {
 		struct cl_error ignored;
@@ -420,10 +504,9 @@ int cl_connection_reconcile(struct cl_context *ctx, bool dry_run,
 	return first;
 }
 
-/* Indexes of the devices of @vol present on this host. */
+/* Indexes of the devices of @vol present on this host (*@index: malloc). */
 static int local_devices(struct cl_context *ctx, const struct cl_volume *vol,
-			 uint32_t *index, size_t max, size_t *count,
-			 struct cl_error *err)
+			 uint32_t **index, size_t *count, struct cl_error *err)
 {
 	struct cl_connection_list conns = { 0 };
 	struct cl_filter f = { .volume_id = vol->id };
@@ -431,15 +514,20 @@ static int local_devices(struct cl_context *ctx, const struct cl_volume *vol,
 	int ret;
 
 	*count = 0;
+	*index = NULL;
 	ret = ctx->store_ops->get_connections(ctx->store, &f, &conns, err);
+	if (!ret && conns.count) {
+		*index = calloc(conns.count, sizeof(**index));
+		if (!*index)
+			ret = cl_error_set(err, -ENOMEM, "out of memory");
+	}
 	for (size_t i = 0; !ret && i < conns.count; i++) {
 		const struct cl_connection *c = conns.items[i];
 
 		if (cl_connection_device_state(ctx, c) != CL_DEVICE_PRESENT ||
-		    *count >= max)
+		    device_index(c->device_path, &(*index)[*count], disk,
+				 sizeof(disk)))
 			continue;
-		device_index(c->device_path, &index[*count], disk,
-			     sizeof(disk));
 		(*count)++;
 	}
 	cl_connection_list_free(&conns);
@@ -558,14 +646,20 @@ int cl_attach_resize(struct cl_context *ctx, const struct cl_volume *vol,
 int cl_quiesce_volume(struct cl_context *ctx, const struct cl_volume *vol,
 		      struct cl_quiesce *q, struct cl_error *err)
 {
-	uint32_t index[16];
+	uint32_t *index;
 	size_t n;
 	int ret;
 
 	*q = (struct cl_quiesce){ 0 };
-	ret = local_devices(ctx, vol, index, 16, &n, err);
-	if (ret || !n)
+	ret = local_devices(ctx, vol, &index, &n, err);
+	if (!ret && !n)
+		ret = check_no_device(vol->id, err);
+	if (ret || !n) {
+		free(index);
 		return ret;
+	}
+	/* Every device of the volume is held, however many: no silent cap. */
+	q->index = index;
 	ret = cl_kernel_open(&q->k, err);
 	for (size_t i = 0; !ret && i < n; i++) {
 		struct cl_error kerr = { 0 };
@@ -582,7 +676,7 @@ int cl_quiesce_volume(struct cl_context *ctx, const struct cl_volume *vol,
 					   vol->id, disk, kerr.msg);
 			break;
 		}
-		q->index[q->count++] = index[i];
+		q->count++;
 	}
 	if (ret)
 		cl_quiesce_release(ctx, q);
@@ -600,5 +694,6 @@ void cl_quiesce_release(struct cl_context *ctx, struct cl_quiesce *q)
 			       kerr.msg);
 	}
 	cl_kernel_close(q->k);
+	free(q->index);
 	*q = (struct cl_quiesce){ 0 };
 }

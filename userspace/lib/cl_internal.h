@@ -180,13 +180,15 @@ int cl_block_backing(const struct cl_dict *data, int *backing,
 int cl_device_mount_point(const char *disk, char *mnt, size_t len);
 
 /* attach.c: attached devices of a volume, for extend and snapshots */
+/* 1 and its name in @disk when a cbd device here carries @volume_id. */
+int cl_local_device_of(const char *volume_id, char *disk, size_t len);
 int cl_attach_resize(struct cl_context *ctx, const struct cl_volume *vol,
 		     struct cl_error *err);
 /* Devices of a volume held suspended (filesystems frozen) for a snapshot. */
 struct cl_quiesce {
 	struct cl_kernel *k;
-	size_t count;
-	uint32_t index[16];
+	size_t count;		/* suspended so far */
+	uint32_t *index;	/* every device of the volume */
 };
 int cl_quiesce_volume(struct cl_context *ctx, const struct cl_volume *vol,
 		      struct cl_quiesce *q, struct cl_error *err);

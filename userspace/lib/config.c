@@ -131,16 +131,20 @@ static int apply(struct parse_state *ps)
 	if ((v = cl_dict_get(&ps->defaults, "state_dir")) &&
 	    cl_set_str(&cfg->state_dir, v))
 		return cl_error_set(ps->err, -ENOMEM, "out of memory");
-	cl_set_str(&cfg->persistence,
-		   cl_dict_get(&ps->defaults, "persistence") ?: "sqlite");
+	if (cl_set_str(&cfg->persistence,
+		       cl_dict_get(&ps->defaults, "persistence") ?: "sqlite"))
+		return cl_error_set(ps->err, -ENOMEM, "out of memory");
 	v = cl_dict_get(&ps->defaults, "persistence_path");
 	if (v) {
-		cl_set_str(&cfg->persistence_path, v);
+		if (cl_set_str(&cfg->persistence_path, v))
+			return cl_error_set(ps->err, -ENOMEM, "out of memory");
 	} else if (strcmp(cfg->persistence, "sqlite") == 0) {
 		free(cfg->persistence_path);
 		if (asprintf(&cfg->persistence_path, "%s/cinderlib.sqlite",
-			     cfg->state_dir) < 0)
+			     cfg->state_dir) < 0) {
 			cfg->persistence_path = NULL;
+			return cl_error_set(ps->err, -ENOMEM, "out of memory");
+		}
 	}
 	for (size_t i = 0; i < ps->defaults.count; i++) {
 		const struct cl_dict_entry *e = &ps->defaults.entries[i];
@@ -151,10 +155,13 @@ static int apply(struct parse_state *ps)
 				e->value))
 			return cl_error_set(ps->err, -ENOMEM, "out of memory");
 	}
-	cl_set_str(&cfg->lock_path, cl_dict_get(&ps->defaults, "lock_path") ?:
-		   cfg->state_dir);
-	cl_set_str(&cfg->host, cl_dict_get(&ps->defaults, "host"));
-	cl_set_str(&cfg->driver_dir, cl_dict_get(&ps->defaults, "driver_dir"));
+	if (cl_set_str(&cfg->lock_path,
+		       cl_dict_get(&ps->defaults, "lock_path") ?:
+		       cfg->state_dir) ||
+	    cl_set_str(&cfg->host, cl_dict_get(&ps->defaults, "host")) ||
+	    cl_set_str(&cfg->driver_dir,
+		       cl_dict_get(&ps->defaults, "driver_dir")))
+		return cl_error_set(ps->err, -ENOMEM, "out of memory");
 	ret = set_bool(ps, "fail_on_missing_backend",
 		       &cfg->fail_on_missing_backend);
 	if (!ret)

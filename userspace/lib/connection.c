@@ -135,6 +135,30 @@ out:
 	return 0;
 }
 
+/*
+ * A disconnect never leaves a device writing to a volume the store would
+ * call available: refused while this host has the connection's device,
+ * and, for the @last connection of the volume, while any cbd device here
+ * carries the volume (one that no connection records, after a crash).
+ */
+static int check_no_local_device(struct cl_context *ctx,
+				 const struct cl_connection *conn, bool last,
+				 struct cl_error *err)
+{
+	char disk[64];
+
+	if (cl_connection_device_state(ctx, conn) == CL_DEVICE_PRESENT)
+		return cl_error_set(err, -EBUSY,
+				    "connection %s is attached at %s on this host: detach it first ('cinderctl volume detach %s')",
+				    conn->id, conn->device_path,
+				    conn->volume_id);
+	if (last && cl_local_device_of(conn->volume_id, disk, sizeof(disk)))
+		return cl_error_set(err, -EBUSY,
+				    "volume %s is still carried by /dev/%s on this host: detach or remove that device first ('cinderctl device remove /dev/%s')",
+				    conn->volume_id, disk, disk);
+	return 0;
+}
+
 int cl_connection_disconnect(struct cl_context *ctx, struct cl_connection *conn,
 			     struct cl_error *err)
 {
@@ -161,6 +185,11 @@ int cl_connection_disconnect(struct cl_context *ctx, struct cl_connection *conn,
 		ret = cl_store_get_volume(ctx, cur->volume_id, &vol, err);
 	if (!ret)
 		ret = cl_backend_for(ctx, cur->backend_name, &be, err);
+	if (!ret)
+		ret = ctx->store_ops->get_connections(ctx->store, &f, &others,
+						      err);
+	if (!ret)
+		ret = check_no_local_device(ctx, cur, others.count <= 1, err);
 	if (ret)
 		goto out;
 	ret = be->ops->terminate_connection(be->priv, vol, &cur->connector,
@@ -176,9 +205,6 @@ int cl_connection_disconnect(struct cl_context *ctx, struct cl_connection *conn,
 				   derr.msg);
 		goto out;
 	}
-	ret = ctx->store_ops->get_connections(ctx->store, &f, &others, err);
-	if (ret)
-		goto out;
 	/* The last connection gone: no export, volume available again. */
 	if (others.count <= 1) {
 		if (be->ops->remove_export) {

@@ -4,59 +4,173 @@
  * as Cinder's external locks. Held for the whole state change of a volume
  * (check status, driver call, save) so that processes sharing a store and
  * a backend never interleave on one volume.
+ *
+ * A thread may take a lock it already holds: an attach holds the volume's
+ * lock across its check, the connect and the recording of the device, and
+ * connect takes that lock too. The nested acquire returns the same
+ * descriptor and counts; the lock goes when the outermost release does.
+ * Other threads and processes open the file anew and wait in flock().
+ *
+ * The file of an object that is gone is unlinked by its holder. Whoever
+ * waited on that inode finds, once flock() returns, that the path now
+ * names another file (or none) and starts over: two openers never each
+ * hold a lock on a different inode of one name.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cl_internal.h"
 
-int cl_lock_acquire(struct cl_context *ctx, const char *what, const char *id,
-		    struct cl_error *err)
+struct held_lock {
+	char *path;
+	int fd;
+	unsigned int depth;
+};
+
+/* The locks this thread holds; a handful at most (clone: source + new). */
+static _Thread_local struct held_lock *held;
+static _Thread_local size_t nr_held;
+
+static struct held_lock *held_by_path(const char *path)
+{
+	for (size_t i = 0; i < nr_held; i++)
+		if (strcmp(held[i].path, path) == 0)
+			return &held[i];
+	return NULL;
+}
+
+static struct held_lock *held_by_fd(int fd)
+{
+	for (size_t i = 0; i < nr_held; i++)
+		if (held[i].fd == fd)
+			return &held[i];
+	return NULL;
+}
+
+static int remember(char *path, int fd)
+{
+	struct held_lock *more = realloc(held, (nr_held + 1) * sizeof(*held));
+
+	if (!more)
+		return -ENOMEM;
+	held = more;
+	held[nr_held++] = (struct held_lock){ .path = path, .fd = fd,
+					      .depth = 1 };
+	return 0;
+}
+
+static void forget(struct held_lock *h)
+{
+	free(h->path);
+	*h = held[--nr_held];
+	if (!nr_held) {
+		free(held);
+		held = NULL;
+	}
+}
+
+static char *lock_path(struct cl_context *ctx, const char *what,
+		       const char *id)
 {
 	char *path;
-	int fd, ret;
 
 	if (asprintf(&path, "%s/cinderlib-%s-%s.lock", ctx->lock_path, what,
 		     id) < 0)
+		return NULL;
+	return path;
+}
+
+/* True when @fd still is the file that @path names. */
+static bool still_named(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+int cl_lock_acquire(struct cl_context *ctx, const char *what, const char *id,
+		    struct cl_error *err)
+{
+	struct held_lock *h;
+	char *path = lock_path(ctx, what, id);
+	int fd, ret;
+
+	if (!path)
 		return cl_error_set(err, -ENOMEM, "out of memory");
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		ret = -errno;
-		cl_error_set(err, ret, "cannot open lock file %s: %m", path);
+	h = held_by_path(path);
+	if (h) {
+		h->depth++;
 		free(path);
-		return ret;
+		return h->fd;
 	}
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno == EINTR)
-			continue;
-		ret = -errno;
-		cl_error_set(err, ret, "cannot lock %s: %m", path);
+	for (;;) {
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			ret = -errno;
+			cl_error_set(err, ret, "cannot open lock file %s: %m",
+				     path);
+			goto fail;
+		}
+		while (flock(fd, LOCK_EX) < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			cl_error_set(err, ret, "cannot lock %s: %m", path);
+			close(fd);
+			goto fail;
+		}
+		if (still_named(fd, path))
+			break;
+		/* Unlinked by its holder while we waited: take the new one. */
 		close(fd);
-		free(path);
-		return ret;
 	}
-	free(path);
+	ret = remember(path, fd);
+	if (ret) {
+		close(fd);
+		cl_error_set(err, ret, "out of memory");
+		goto fail;
+	}
 	return fd;
+fail:
+	free(path);
+	return ret;
 }
 
 void cl_lock_release(int fd)
 {
-	if (fd >= 0)
-		close(fd);	/* drops the flock */
+	struct held_lock *h;
+
+	if (fd < 0)
+		return;
+	h = held_by_fd(fd);
+	if (h && --h->depth)
+		return;
+	if (h)
+		forget(h);
+	close(fd);	/* drops the flock */
 }
 
-/* Remove the lock file of an object that no longer exists (lock held). */
+/*
+ * Remove the lock file of an object that no longer exists, with the lock
+ * held. A nested holder leaves it: an outer operation of this thread still
+ * relies on the file.
+ */
 void cl_lock_remove(struct cl_context *ctx, const char *what, const char *id)
 {
-	char *path;
+	struct held_lock *h;
+	char *path = lock_path(ctx, what, id);
 
-	if (asprintf(&path, "%s/cinderlib-%s-%s.lock", ctx->lock_path, what,
-		     id) < 0)
+	if (!path)
 		return;
-	unlink(path);
+	h = held_by_path(path);
+	if (h && h->depth == 1)
+		unlink(path);
 	free(path);
 }

@@ -486,6 +486,7 @@ int cl_volume_delete(struct cl_context *ctx, struct cl_volume *vol,
 	struct cl_error derr = { 0 };
 	struct cl_volume *cur;
 	struct cl_backend *be;
+	char disk[64];
 	int ret, lock;
 
 	ret = lock_volume(ctx, vol->id, &cur, &lock, err);
@@ -497,6 +498,13 @@ int cl_volume_delete(struct cl_context *ctx, struct cl_volume *vol,
 	}
 	if (ret)
 		return ret;
+	/* The kernel's device list decides, whatever the store says. */
+	if (cl_local_device_of(cur->id, disk, sizeof(disk))) {
+		ret = cl_error_set(err, -EBUSY,
+				   "volume %s is attached at /dev/%s on this host: detach it first",
+				   cur->id, disk);
+		goto out;
+	}
 	ret = ctx->store_ops->get_snapshots(ctx->store, &f, &snaps, err);
 	if (!ret)
 		ret = ctx->store_ops->get_connections(ctx->store, &f, &conns,
