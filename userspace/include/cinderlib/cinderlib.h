@@ -510,7 +510,8 @@ CL_API int cl_volume_create_snapshot(struct cl_context *ctx,
 CL_API int cl_volume_extend(struct cl_context *ctx, struct cl_volume *vol,
 			    uint64_t new_size, struct cl_error *err);
 /*
- * Delete: refused (-EBUSY) while the volume has snapshots or connections.
+ * Delete: refused (-EBUSY) while the volume has snapshots or connections,
+ * or while a cbd device of this host carries it (whatever the store says).
  * Deleting a volume that is already gone is success. @vol's status becomes
  * deleted (or error_deleting). -ENODEV when its backend is not configured.
  */
@@ -584,7 +585,10 @@ CL_API int cl_volume_connect(struct cl_context *ctx, struct cl_volume *vol,
 			     struct cl_connection **out, struct cl_error *err);
 /*
  * terminate_connection + remove_export, drop the record; the volume goes
- * back to available when it was its last connection.
+ * back to available when it was its last connection. -EBUSY, changing
+ * nothing, while the connection's device is attached on this host (detach
+ * it: cl_connection_detach()) and, for the last connection, while any cbd
+ * device of this host carries the volume.
  */
 CL_API int cl_connection_disconnect(struct cl_context *ctx,
 				    struct cl_connection *conn,
