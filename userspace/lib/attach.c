@@ -462,6 +462,32 @@ int cl_volume_detach(struct cl_context *ctx, struct cl_volume *vol, bool force,
 	return ret;
 }
 
+/*
+ * Forced detach of @conn if, under the volume's lock, it still is stale:
+ * another process may have attached it anew since it was listed.
+ */
+static int detach_if_stale(struct cl_context *ctx, struct cl_connection *conn,
+			   struct cl_error *err)
+{
+	struct cl_connection *cur = NULL;
+	int ret, lock;
+
+	lock = cl_lock_acquire(ctx, "volume", conn->volume_id, err);
+	if (lock < 0)
+		return lock;
+	ret = cl_store_get_connection(ctx, conn->id, &cur, err);
+	if (ret == -ENOENT) {
+		cl_error_clear(err);
+		ret = 0;
+	} else if (!ret &&
+		   cl_connection_device_state(ctx, cur) == CL_DEVICE_MISSING) {
+		ret = cl_connection_detach(ctx, cur, true, err);
+	}
+	cl_connection_free(cur);
+	cl_lock_release(lock);
+	return ret;
+}
+
 int cl_connection_reconcile(struct cl_context *ctx, bool dry_run,
 			    struct cl_connection_list *stale,
 			    struct cl_error *err)
@@ -491,7 +517,7 @@ int cl_connection_reconcile(struct cl_context *ctx, bool dry_run,
 		}
 		if (dry_run)
 			continue;
-		ret = cl_connection_detach(ctx, c, true, &one);
+		ret = detach_if_stale(ctx, c, &one);
 		if (ret && !first) {
 			first = ret;
 			if (err)
