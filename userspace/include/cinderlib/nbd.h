@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The client side of the NBD handshake (fixed newstyle negotiation), done
+ * in userspace on a connected socket so that the socket can then be handed
+ * to the kernel for the transmission phase: what nbd-client does, and
+ * what libnbd cannot (it keeps its socket to itself).
+ */
+#ifndef CINDERLIB_NBD_H
+#define CINDERLIB_NBD_H
+
+#include <stdint.h>
+
+#include "cinderlib/api.h"
+#include "cinderlib/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Transmission flags of an export (the NBD protocol's values). */
+#define CL_NBD_FLAG_HAS_FLAGS		(1u << 0)
+#define CL_NBD_FLAG_READ_ONLY		(1u << 1)
+#define CL_NBD_FLAG_SEND_FLUSH		(1u << 2)
+#define CL_NBD_FLAG_SEND_FUA		(1u << 3)
+#define CL_NBD_FLAG_ROTATIONAL		(1u << 4)
+#define CL_NBD_FLAG_SEND_TRIM		(1u << 5)
+#define CL_NBD_FLAG_SEND_WRITE_ZEROES	(1u << 6)
+#define CL_NBD_FLAG_SEND_DF		(1u << 7)
+#define CL_NBD_FLAG_CAN_MULTI_CONN	(1u << 8)
+#define CL_NBD_FLAG_SEND_RESIZE		(1u << 9)
+#define CL_NBD_FLAG_SEND_CACHE		(1u << 10)
+#define CL_NBD_FLAG_SEND_FAST_ZERO	(1u << 11)
+
+/* The largest export name the protocol allows a client to send. */
+#define CL_NBD_MAX_NAME 4096
+
+/* What the server said of the export. */
+struct cl_nbd_export {
+	uint64_t size;			/* bytes */
+	uint16_t flags;			/* CL_NBD_FLAG_* */
+	/*
+	 * Block sizes (NBD_INFO_BLOCK_SIZE); when the server sends none,
+	 * the protocol's defaults: 1, 4096, 32 MiB.
+	 */
+	uint32_t min_block;
+	uint32_t preferred_block;
+	uint32_t max_block;
+};
+
+/*
+ * Negotiate export @name on the connected stream socket @fd: the fixed
+ * newstyle greeting, then NBD_OPT_GO asking for the export's size, flags
+ * and block sizes (NBD_OPT_EXPORT_NAME when the server has no GO). Each
+ * step waits at most @timeout_ms. On success the socket is in the
+ * transmission phase and @out describes the export.
+ *
+ * Errors (the message names the export, and the server's own message
+ * when it sent one): -EPROTO for anything that breaks the protocol (bad
+ * magic, no fixed newstyle, a reply to another option, an oversized
+ * reply, invalid block sizes, a size of 0 or past 2^63 - 1), -ENOENT for
+ * an unknown export, -EACCES for a refusal by policy, -EOPNOTSUPP when
+ * the server requires TLS or what we cannot offer, -ECONNRESET when the
+ * server closed the connection, -ETIMEDOUT when it did not answer in
+ * time, -EINVAL for an export name that cannot be sent.
+ */
+CL_API int cl_nbd_handshake(int fd, const char *name, int timeout_ms,
+			    struct cl_nbd_export *out, struct cl_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CINDERLIB_NBD_H */
