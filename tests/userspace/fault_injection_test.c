@@ -92,13 +92,45 @@ FIXTURE_TEARDOWN(faults)
 }
 
 /*
- * Every allocation of a load fails in turn: each run returns 0 or -ENOMEM
- * with a message, never crashes, and the count of runs is finite.
+ * Run @load (a path, or NULL for the embedded default) with its 1st, 2nd,
+ * ... allocation failing until a run no longer reaches the fault. Each
+ * run must return 0 or -ENOMEM with a message (and not crash). Returns
+ * the number of runs that failed, or -1 on a wrong result.
  */
+static long each_allocation_failing(const char *path, const char *dir)
+{
+	long failures = 0;
+
+	for (long n = 1; n < 10000; n++) {
+		struct cl_error err = { 0 };
+		struct cl_config *cfg = NULL;
+		int ret;
+
+		nr_allocs = 0;
+		fail_at = n;
+		ret = path ? cl_config_load(path, &cfg, &err) :
+			     cl_config_default(dir, &cfg, &err);
+		fail_at = 0;
+		if (ret == 0) {
+			cl_config_free(cfg);
+			/* The fault was never reached: every site was tried. */
+			if (nr_allocs < n)
+				return failures;
+			continue;
+		}
+		if (ret != -ENOMEM || !err.msg[0]) {
+			fprintf(stderr, "# allocation %ld: %d %s\n", n, ret,
+				err.msg);
+			return -1;
+		}
+		failures++;
+	}
+	return -1;
+}
+
 TEST_F(faults, config_load_survives_each_allocation_failing)
 {
 	char text[6 * PATH_MAX];
-	long n, failures = 0;
 
 	snprintf(text, sizeof(text),
 		 "[DEFAULT]\nstate_dir = %s/state\nlock_path = %s/locks\n"
@@ -110,53 +142,12 @@ TEST_F(faults, config_load_survives_each_allocation_failing)
 		 self->t.dir, self->t.dir, self->t.dir, self->t.dir,
 		 self->t.dir);
 	ASSERT_EQ(0, write_file(self->path, text, strlen(text)));
-	for (n = 1; n < 10000; n++) {
-		struct cl_error err = { 0 };
-		struct cl_config *cfg = NULL;
-		int ret;
-
-		nr_allocs = 0;
-		fail_at = n;
-		ret = cl_config_load(self->path, &cfg, &err);
-		fail_at = 0;
-		if (ret == 0) {
-			cl_config_free(cfg);
-			/* The fault was never reached: every site was tried. */
-			if (nr_allocs < n)
-				break;
-			continue;
-		}
-		ASSERT_EQ(-ENOMEM, ret) TH_LOG("allocation %ld: %s", n,
-					       err.msg);
-		ASSERT_NE('\0', err.msg[0]);
-		failures++;
-	}
-	ASSERT_LT(n, 10000);
-	ASSERT_GT(failures, 5);
+	ASSERT_GT(each_allocation_failing(self->path, NULL), 5);
 }
 
 TEST_F(faults, config_default_survives_each_allocation_failing)
 {
-	long n;
-
-	for (n = 1; n < 1000; n++) {
-		struct cl_error err = { 0 };
-		struct cl_config *cfg = NULL;
-		int ret;
-
-		nr_allocs = 0;
-		fail_at = n;
-		ret = cl_config_default(self->t.dir, &cfg, &err);
-		fail_at = 0;
-		if (ret == 0) {
-			cl_config_free(cfg);
-			if (nr_allocs < n)
-				break;
-			continue;
-		}
-		ASSERT_EQ(-ENOMEM, ret);
-	}
-	ASSERT_LT(n, 1000);
+	ASSERT_GT(each_allocation_failing(NULL, self->t.dir), 3);
 }
 
 /*

@@ -207,12 +207,9 @@ int cl_connection_attach(struct cl_context *ctx, struct cl_connection *conn,
 	int ret, lock;
 
 	/* The check and the add under one lock: one device per connection. */
-	lock = cl_lock_acquire(ctx, "volume", conn->volume_id, err);
-	if (lock < 0)
-		return lock;
-	ret = cl_store_get_connection(ctx, conn->id, &cur, err);
+	ret = cl_connection_lock(ctx, conn, &cur, &lock, err);
 	if (ret)
-		goto out;
+		return ret;
 	if (cl_connection_device_state(ctx, cur) == CL_DEVICE_PRESENT) {
 		ret = cl_error_set(err, -EEXIST,
 				   "connection %s is already attached at %s",
@@ -227,13 +224,7 @@ int cl_connection_attach(struct cl_context *ctx, struct cl_connection *conn,
 	cl_kernel_close(k);
 out:
 	cl_lock_release(lock);
-	if (cur) {
-		struct cl_connection old = *conn;
-
-		*conn = *cur;
-		*cur = old;
-		cl_connection_free(cur);
-	}
+	cl_connection_replace(conn, cur);
 	return ret;
 }
 
@@ -367,22 +358,18 @@ int cl_connection_detach(struct cl_context *ctx, struct cl_connection *conn,
 	struct cl_connection *cur = NULL;
 	int ret, lock;
 
-	/* From the device's state to the disconnect, under the lock. */
-	lock = cl_lock_acquire(ctx, "volume", conn->volume_id, err);
-	if (lock < 0)
-		return lock;
-	/* Another process may have changed it: act on what is stored. */
-	ret = cl_store_get_connection(ctx, conn->id, &cur, err);
+	/*
+	 * From the device's state to the disconnect, under the lock, on
+	 * what is stored: another process may have changed it.
+	 */
+	ret = cl_connection_lock(ctx, conn, &cur, &lock, err);
 	if (ret == -ENOENT) {
 		cl_error_clear(err);
 		conn->status = CL_ATTACH_DETACHED;
-		cl_lock_release(lock);
 		return 0;
 	}
-	if (ret) {
-		cl_lock_release(lock);
+	if (ret)
 		return ret;
-	}
 	switch (cl_connection_device_state(ctx, cur)) {
 	case CL_DEVICE_REMOTE:
 		if (!force) {
@@ -415,13 +402,7 @@ int cl_connection_detach(struct cl_context *ctx, struct cl_connection *conn,
 		ret = cl_connection_disconnect(ctx, cur, err);
 out:
 	cl_lock_release(lock);
-	{
-		struct cl_connection old = *conn;
-
-		*conn = *cur;
-		*cur = old;
-		cl_connection_free(cur);
-	}
+	cl_connection_replace(conn, cur);
 	return ret;
 }
 
@@ -472,17 +453,15 @@ static int detach_if_stale(struct cl_context *ctx, struct cl_connection *conn,
 	struct cl_connection *cur = NULL;
 	int ret, lock;
 
-	lock = cl_lock_acquire(ctx, "volume", conn->volume_id, err);
-	if (lock < 0)
-		return lock;
-	ret = cl_store_get_connection(ctx, conn->id, &cur, err);
+	ret = cl_connection_lock(ctx, conn, &cur, &lock, err);
 	if (ret == -ENOENT) {
 		cl_error_clear(err);
-		ret = 0;
-	} else if (!ret &&
-		   cl_connection_device_state(ctx, cur) == CL_DEVICE_MISSING) {
-		ret = cl_connection_detach(ctx, cur, true, err);
+		return 0;
 	}
+	if (ret)
+		return ret;
+	if (cl_connection_device_state(ctx, cur) == CL_DEVICE_MISSING)
+		ret = cl_connection_detach(ctx, cur, true, err);
 	cl_connection_free(cur);
 	cl_lock_release(lock);
 	return ret;

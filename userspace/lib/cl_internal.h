@@ -138,6 +138,17 @@ int cl_check_known(struct cl_context *ctx, const char *what, const char *id,
 		   const char *backend, struct cl_error *err);
 /* Move @fresh's contents into @dst and free what @dst held. */
 void cl_volume_replace(struct cl_volume *dst, struct cl_volume *fresh);
+/* Swap @fresh's contents into @dst and free what @dst held. */
+void cl_connection_replace(struct cl_connection *dst,
+			   struct cl_connection *fresh);
+/*
+ * Take the lock of @conn's volume and read the stored connection into
+ * *@cur. On failure (-ENOENT: the connection is gone) nothing is held.
+ */
+int cl_connection_lock(struct cl_context *ctx,
+		       const struct cl_connection *conn,
+		       struct cl_connection **cur, int *lock,
+		       struct cl_error *err);
 int cl_create_from(struct cl_context *ctx, struct cl_backend *be,
 		   const struct cl_volume_create_opts *opts,
 		   const struct cl_volume *src, const struct cl_snapshot *snap,

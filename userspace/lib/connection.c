@@ -11,13 +11,33 @@
 
 #include "cl_internal.h"
 
-static void replace_conn(struct cl_connection *dst, struct cl_connection *f)
+void cl_connection_replace(struct cl_connection *dst,
+			   struct cl_connection *fresh)
 {
 	struct cl_connection old = *dst;
 
-	*dst = *f;
-	*f = old;
-	cl_connection_free(f);
+	*dst = *fresh;
+	*fresh = old;
+	cl_connection_free(fresh);
+}
+
+int cl_connection_lock(struct cl_context *ctx,
+		       const struct cl_connection *conn,
+		       struct cl_connection **cur, int *lock,
+		       struct cl_error *err)
+{
+	int ret;
+
+	*cur = NULL;
+	*lock = cl_lock_acquire(ctx, "volume", conn->volume_id, err);
+	if (*lock < 0)
+		return *lock;
+	ret = cl_store_get_connection(ctx, conn->id, cur, err);
+	if (ret) {
+		cl_lock_release(*lock);
+		*lock = -1;
+	}
+	return ret;
 }
 
 int cl_volume_connect(struct cl_context *ctx, struct cl_volume *vol,
@@ -170,19 +190,16 @@ int cl_connection_disconnect(struct cl_context *ctx, struct cl_connection *conn,
 	struct cl_backend *be;
 	int ret, lock;
 
-	lock = cl_lock_acquire(ctx, "volume", conn->volume_id, err);
-	if (lock < 0)
-		return lock;
-	ret = cl_store_get_connection(ctx, conn->id, &cur, err);
+	ret = cl_connection_lock(ctx, conn, &cur, &lock, err);
 	if (ret == -ENOENT) {
 		/* Already disconnected. */
 		cl_error_clear(err);
 		conn->status = CL_ATTACH_DETACHED;
-		ret = 0;
-		goto out;
+		return 0;
 	}
-	if (!ret)
-		ret = cl_store_get_volume(ctx, cur->volume_id, &vol, err);
+	if (ret)
+		return ret;
+	ret = cl_store_get_volume(ctx, cur->volume_id, &vol, err);
 	if (!ret)
 		ret = cl_backend_for(ctx, cur->backend_name, &be, err);
 	if (!ret)
@@ -236,7 +253,7 @@ out:
 	cl_connection_list_free(&others);
 	cl_volume_free(vol);
 	if (cur)
-		replace_conn(conn, cur);
+		cl_connection_replace(conn, cur);
 	return ret;
 }
 
@@ -248,21 +265,18 @@ int cl_connection_set_device(struct cl_context *ctx, struct cl_connection *conn,
 
 	if (device_path && cl_check_text("device path", device_path, 4096, err))
 		return err ? err->code : -EINVAL;
-	lock = cl_lock_acquire(ctx, "volume", conn->volume_id, err);
-	if (lock < 0)
-		return lock;
-	ret = cl_store_get_connection(ctx, conn->id, &cur, err);
-	if (!ret) {
-		ret = cl_set_str(&cur->device_path, device_path);
-		if (ret)
-			ret = cl_error_set(err, -ENOMEM, "out of memory");
-		else
-			ret = cl_store_save_connection(ctx, cur, err);
-		if (ret)
-			cl_connection_free(cur);
-		else
-			replace_conn(conn, cur);
-	}
+	ret = cl_connection_lock(ctx, conn, &cur, &lock, err);
+	if (ret)
+		return ret;
+	ret = cl_set_str(&cur->device_path, device_path);
+	if (ret)
+		ret = cl_error_set(err, -ENOMEM, "out of memory");
+	else
+		ret = cl_store_save_connection(ctx, cur, err);
+	if (ret)
+		cl_connection_free(cur);
+	else
+		cl_connection_replace(conn, cur);
 	cl_lock_release(lock);
 	return ret;
 }
