@@ -581,6 +581,8 @@ static void cbd_file_release(struct cbd_backing *b)
 
 	/* No request is in flight: the worker may only be on its way out. */
 	flush_work(&fb->offload_work);
+	fput(fb->file);
+	atomic_dec(&cbd_backing_refs);
 	kfree(fb);
 }
 
@@ -695,6 +697,7 @@ int cbd_file_backing_create(const struct cbd_backing_params *bp,
 		fb->base.discard_granularity = inode->i_sb->s_blocksize;
 	}
 	cbd_file_probe_dio(fb);
+	atomic_inc(&cbd_backing_refs);
 	*out = &fb->base;
 	return 0;
 

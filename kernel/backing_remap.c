@@ -199,6 +199,7 @@ static void cbd_remap_release(struct cbd_backing *b)
 
 	bioset_exit(&rb->bs);
 	cbd_bdev_hold_close(&rb->hold);
+	atomic_dec(&cbd_backing_refs);
 	kvfree(rb);
 }
 
@@ -310,6 +311,8 @@ static int cbd_remap_hold_lower(struct cbd_remap_backing *rb, int fd,
 	fput(file);
 
 	ret = cbd_bdev_hold_open(&rb->hold, dev, !read_only, holder);
+	if (!ret)
+		atomic_inc(&cbd_backing_refs);
 	if (ret == -EBUSY)
 		NL_SET_ERR_MSG(extack,
 			       "lower device is in use (mounted or held exclusively)");
@@ -420,6 +423,7 @@ int cbd_remap_backing_create(const struct cbd_backing_params *bp,
 
 err_hold:
 	cbd_bdev_hold_close(&rb->hold);
+	atomic_dec(&cbd_backing_refs);
 err_free:
 	kvfree(rb);
 err_sorted:

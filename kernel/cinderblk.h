@@ -154,6 +154,7 @@ struct cbd_stats {
 
 struct cbd_device {
 	int index;
+	u64 serial;			/* which add made it: never reused */
 	char volume_id[CINDERBLK_VOLUME_ID_LEN + 1];
 	u32 want_flags;			/* asked for, enum cinderblk_dev_flags */
 	u32 flags;			/* in effect (backing permitting) */
@@ -193,6 +194,7 @@ struct cbd_device {
 /* A snapshot of a device, for replies and events. */
 struct cbd_dev_info {
 	u32 index;
+	u64 serial;
 	u64 size;
 	u32 logical_block_size;
 	u32 physical_block_size;
@@ -229,6 +231,7 @@ extern struct mutex cbd_mutex;
 int cbd_dev_add(struct cbd_add_params *p, struct cbd_dev_info *info,
 		struct netlink_ext_ack *extack);
 int cbd_dev_remove(u32 index, bool force, struct netlink_ext_ack *extack);
+void cbd_dev_remove_added(const struct cbd_dev_info *info);
 int cbd_dev_get(u32 index, struct cbd_dev_info *info);
 int cbd_dev_get_next(u32 *index, struct cbd_dev_info *info);
 int cbd_dev_resize(u32 index, u64 size, struct netlink_ext_ack *extack);
@@ -243,6 +246,12 @@ int cbd_check_volume_id(const char *id, size_t len);
 int cbd_device_init(void);
 void cbd_device_exit(void);
 unsigned int cbd_live_devices(void);
+/*
+ * Files and block devices that backings hold now: one per file backing
+ * (its file), one per remap backing (its lower device). The read-only
+ * live_backing_refs parameter, for leak checks.
+ */
+extern atomic_t cbd_backing_refs;
 unsigned int cbd_default_hw_queues(void);
 struct cbd_device *cbd_spare_reserve(void);
 void cbd_spare_unreserve(struct cbd_device *cbd);

@@ -144,7 +144,7 @@ static int cbd_ioc_add(struct cinderblk_ioc_dev *d, void __user *argp)
 	cbd_ioc_fill(d, &info);
 	if (copy_to_user(argp, d, sizeof(*d))) {
 		/* The caller cannot learn the device: take it away again. */
-		cbd_dev_remove(info.index, true, NULL);
+		cbd_dev_remove_added(&info);
 		return -EFAULT;
 	}
 	return 0;

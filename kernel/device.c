@@ -25,6 +25,7 @@ static int cbd_major;
 /* Allocated devices (removed ones still open included), and spares. */
 static atomic_t cbd_nr_devices = ATOMIC_INIT(0);
 static atomic_t cbd_nr_spares = ATOMIC_INIT(0);
+atomic_t cbd_backing_refs = ATOMIC_INIT(0);
 
 unsigned int cbd_live_devices(void)
 {
@@ -502,6 +503,7 @@ void cbd_dev_fill_info(struct cbd_device *cbd, struct cbd_dev_info *info)
 
 	memset(info, 0, sizeof(*info));
 	info->index = cbd->index;
+	info->serial = cbd->serial;
 	info->size = cbd->size;
 	info->logical_block_size = cbd->logical_block_size;
 	info->physical_block_size = cbd->physical_block_size;
@@ -717,6 +719,10 @@ static void cbd_set_params(struct cbd_device *cbd,
 /* The device is there for everyone: partitions, the event, the answer. */
 static void cbd_announce(struct cbd_device *cbd, struct cbd_dev_info *info)
 {
+	static u64 last_serial;
+
+	lockdep_assert_held(&cbd_mutex);
+	cbd->serial = ++last_serial;
 	cbd_start_part_scan(cbd);
 	cbd_dev_fill_info(cbd, info);
 	cbd_genl_event(CINDERBLK_CMD_EVT_ADDED, info);
@@ -973,7 +979,9 @@ void cbd_spare_destroy(struct cbd_device *cbd)
 	cbd_destroy(cbd, false, CINDERBLK_STATE_IDLE);
 }
 
-int cbd_dev_remove(u32 index, bool force, struct netlink_ext_ack *extack)
+/* Remove device @index; when @serial is not 0, only if that add made it. */
+static int cbd_remove(u32 index, u64 serial, bool force,
+		      struct netlink_ext_ack *extack)
 {
 	struct cbd_dev_info info;
 	struct cbd_device *cbd;
@@ -982,7 +990,7 @@ int cbd_dev_remove(u32 index, bool force, struct netlink_ext_ack *extack)
 
 	mutex_lock(&cbd_mutex);
 	cbd = cbd_find(index, extack);
-	if (!cbd) {
+	if (!cbd || (serial && cbd->serial != serial)) {
 		ret = -ENODEV;
 		goto out;
 	}
@@ -1004,6 +1012,21 @@ int cbd_dev_remove(u32 index, bool force, struct netlink_ext_ack *extack)
 out:
 	mutex_unlock(&cbd_mutex);
 	return ret;
+}
+
+int cbd_dev_remove(u32 index, bool force, struct netlink_ext_ack *extack)
+{
+	return cbd_remove(index, 0, force, extack);
+}
+
+/*
+ * Undo an add whose caller cannot learn its result: force-remove the
+ * device that add made, and nothing else. By now the lock was dropped,
+ * so the index alone might name another caller's new device.
+ */
+void cbd_dev_remove_added(const struct cbd_dev_info *info)
+{
+	cbd_remove(info->index, info->serial, true, NULL);
 }
 
 /* Module unload: nobody has a device open (each opener pins the module). */

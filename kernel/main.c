@@ -83,6 +83,19 @@ static const struct kernel_param_ops cbd_live_devices_ops = {
 module_param_cb(live_devices, &cbd_live_devices_ops, NULL, 0444);
 MODULE_PARM_DESC(live_devices, "Devices allocated now (read only)");
 
+/* live_backing_refs (read only): files and block devices backings hold. */
+static int cbd_backing_refs_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(&cbd_backing_refs));
+}
+
+static const struct kernel_param_ops cbd_backing_refs_ops = {
+	.get = cbd_backing_refs_get,
+};
+module_param_cb(live_backing_refs, &cbd_backing_refs_ops, NULL, 0444);
+MODULE_PARM_DESC(live_backing_refs,
+		 "Files and block devices held by backings now (read only)");
+
 struct workqueue_struct *cbd_wq;
 struct workqueue_struct *cbd_offload_wq;
 
