@@ -98,6 +98,15 @@ struct cbd_backing_ops {
 	struct block_device *(*lower_bdev)(struct cbd_backing *b);
 	/* Drop every reference the backing holds; no I/O is in flight. */
 	void (*release)(struct cbd_backing *b);
+	/*
+	 * A blk-mq request outlived io_timeout_ms (the timeouts counter has
+	 * counted it). NULL: I/O below cannot be cancelled (ending it early
+	 * would free pages the lower layer still uses), so the request is
+	 * reported and waited for. A backing that can fail or requeue it
+	 * (a network one) decides here.
+	 */
+	enum blk_eh_timer_return (*timeout)(struct cbd_backing *b,
+					    struct request *rq);
 };
 
 struct cbd_backing {
@@ -150,6 +159,7 @@ struct cbd_stats {
 	u64 write_zeroes_ios;
 	u64 errors;
 	s64 inflight;
+	u64 timeouts;		/* in reports only: cbd_device.timeouts */
 };
 
 struct cbd_device {

@@ -131,17 +131,26 @@ static void cbd_complete_rq(struct request *rq)
 }
 
 /*
- * I/O to a file cannot be cancelled: count the timeout, say it once, and
- * wait for the backing to finish.
+ * A request outlived io_timeout_ms: counted (sysfs "timeouts", the
+ * TIMEOUTS statistic), then the backing decides. Without a hook of its
+ * own it is reported, rate-limited, and waited for: the timer re-arms.
  */
 static enum blk_eh_timer_return cbd_timeout(struct request *rq)
 {
 	struct cbd_cmd *cmd = blk_mq_rq_to_pdu(rq);
 	struct cbd_device *cbd = cmd->cbd;
+	struct cbd_backing *b = READ_ONCE(cbd->backing);
+	u64 age_ms = 0;
 
-	if (atomic_inc_return(&cbd->timeouts) == 1)
-		pr_warn("%s: request outlived io_timeout_ms=%u; waiting for the backing\n",
-			cbd->disk->disk_name, cbd->io_timeout_ms);
+	atomic_inc(&cbd->timeouts);
+	if (b && b->ops->timeout)
+		return b->ops->timeout(b, rq);
+	if (rq->start_time_ns)
+		age_ms = div_u64(ktime_get_ns() - rq->start_time_ns,
+				 NSEC_PER_MSEC);
+	pr_warn_ratelimited("%s: %s request at sector %llu in flight for %llu ms (io_timeout_ms=%u); it cannot be cancelled, waiting for the backing\n",
+			    cbd->disk->disk_name, blk_op_str(req_op(rq)),
+			    blk_rq_pos(rq), age_ms, cbd->io_timeout_ms);
 	return BLK_EH_RESET_TIMER;
 }
 
@@ -378,6 +387,12 @@ static int cbd_check_add_params(struct cbd_add_params *p,
 		NL_SET_ERR_MSG(extack, "I/O timeout too large");
 		return -EINVAL;
 	}
+	/* A bio-based disk has no request timer: the lower device's apply. */
+	if (p->io_timeout_ms && p->backing.type == CINDERBLK_BACKING_REMAP) {
+		NL_SET_ERR_MSG(extack,
+			       "the remap backing has no I/O timeout of its own (the lower device's applies)");
+		return -EINVAL;
+	}
 	if (!p->io_timeout_ms)
 		p->io_timeout_ms = cbd_io_timeout_ms;
 	if (cbd_check_volume_id(p->volume_id, strnlen(p->volume_id,
@@ -510,7 +525,9 @@ void cbd_dev_fill_info(struct cbd_device *cbd, struct cbd_dev_info *info)
 	info->flags = cbd->flags;
 	info->nr_hw_queues = cbd->nr_hw_queues;
 	info->queue_depth = cbd->queue_depth;
-	info->io_timeout_ms = cbd->io_timeout_ms;
+	/* A bio-based disk has no request timer. */
+	info->io_timeout_ms = cbd->bio_based ? 0 : cbd->io_timeout_ms;
+	info->stats.timeouts = atomic_read(&cbd->timeouts);
 	strscpy(info->volume_id, cbd->volume_id, sizeof(info->volume_id));
 	if (cbd->disk)
 		strscpy(info->disk_name, cbd->disk->disk_name,

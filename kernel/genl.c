@@ -213,6 +213,8 @@ static int cbd_genl_put_stats(struct sk_buff *skb, const struct cbd_stats *s)
 	    nla_put_u64_64bit(skb, CINDERBLK_STAT_ERRORS, s->errors,
 			      CINDERBLK_STAT_PAD) ||
 	    nla_put_u64_64bit(skb, CINDERBLK_STAT_INFLIGHT, s->inflight,
+			      CINDERBLK_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, CINDERBLK_STAT_TIMEOUTS, s->timeouts,
 			      CINDERBLK_STAT_PAD)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;

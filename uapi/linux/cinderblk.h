@@ -86,7 +86,8 @@
  *              an extent past the end of the lower device, or an extent
  *              without START, LENGTH or LOWER_OFFSET; a logical block size
  *              below the lower device's; RECONFIGURE between a remap and
- *              a file backing;
+ *              a file backing; IO_TIMEOUT_MS for a remap backing (its
+ *              disk is bio-based: the lower device's timeouts apply);
  *            - RESUME of a device that is not suspended;
  *            - ioctl: unknown version, non-zero __pad or reserved, unknown
  *              ctl_flags for the command, volume_id not NUL-padded after
@@ -203,6 +204,7 @@ enum cinderblk_stat {
 	CINDERBLK_STAT_WRITE_ZEROES_IOS,
 	CINDERBLK_STAT_ERRORS,
 	CINDERBLK_STAT_INFLIGHT,
+	CINDERBLK_STAT_TIMEOUTS,	/* io_timeout_ms expiries of requests */
 	__CINDERBLK_STAT_MAX,
 };
 

@@ -406,6 +406,7 @@ static struct json_object *dev_json(const struct cl_dev_info *info)
 		STAT(write_zeroes_ios);
 		STAT(errors);
 		STAT(inflight);
+		STAT(timeouts);
 #undef STAT
 		json_object_object_add(o, "stats", st);
 	}
@@ -826,6 +827,7 @@ static void print_dev_text(const struct cl_dev_info *info)
 		printf("write zeroes:  %" PRIu64 "\n", s->write_zeroes_ios);
 		printf("errors:        %" PRIu64 "\n", s->errors);
 		printf("in flight:     %" PRIu64 "\n", s->inflight);
+		printf("timeouts:      %" PRIu64 "\n", s->timeouts);
 	}
 }
 

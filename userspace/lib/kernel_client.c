@@ -365,6 +365,7 @@ static struct nla_policy stats_policy[CINDERBLK_STAT_MAX + 1] = {
 	[CINDERBLK_STAT_WRITE_ZEROES_IOS] = { .type = NLA_U64 },
 	[CINDERBLK_STAT_ERRORS] = { .type = NLA_U64 },
 	[CINDERBLK_STAT_INFLIGHT] = { .type = NLA_U64 },
+	[CINDERBLK_STAT_TIMEOUTS] = { .type = NLA_U64 },
 };
 
 static uint32_t get_u32(struct nlattr **tb, int type)
@@ -401,6 +402,7 @@ static int parse_stats(struct nlattr *nest, struct cl_dev_stats *st)
 	st->write_zeroes_ios = get_u64(tb, CINDERBLK_STAT_WRITE_ZEROES_IOS);
 	st->errors = get_u64(tb, CINDERBLK_STAT_ERRORS);
 	st->inflight = get_u64(tb, CINDERBLK_STAT_INFLIGHT);
+	st->timeouts = get_u64(tb, CINDERBLK_STAT_TIMEOUTS);
 	return 0;
 }
 

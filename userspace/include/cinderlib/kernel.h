@@ -103,6 +103,7 @@ struct cl_dev_stats {
 	uint64_t write_zeroes_ios;
 	uint64_t errors;
 	uint64_t inflight;
+	uint64_t timeouts;	/* times a request outlived io_timeout_ms */
 };
 
 /* What the module reports about a device; absent values are 0. */
