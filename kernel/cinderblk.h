@@ -24,6 +24,12 @@
 #define CBD_MAX_QUEUE_DEPTH	4096U
 #define CBD_MAX_HW_QUEUES	64U
 #define CBD_MAX_IO_TIMEOUT_MS	(3600U * 1000U)
+/*
+ * cinderblk devices a device may sit on (a file on a file system on a cbd
+ * disk, or a remap of one): the file backing runs the lower file system
+ * on the submitter's stack, one more level for each.
+ */
+#define CBD_MAX_STACK_DEPTH	2
 #define CBD_MAX_HW_SECTORS	2560U	/* 1.25 MiB per request */
 #define CBD_MAX_EXTENTS		65536U	/* ceiling of max_extents */
 #define CBD_MAX_SPARES		16U	/* ceiling of spare_devices */

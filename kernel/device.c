@@ -305,6 +305,39 @@ bool cbd_is_cbd_disk(struct gendisk *disk)
 	return disk->fops == &cbd_fops || disk->fops == &cbd_bio_fops;
 }
 
+/* The cbd device @b's I/O ends on, if it ends on one. */
+static struct cbd_device *cbd_backing_lower_cbd(struct cbd_backing *b)
+{
+	struct block_device *bdev;
+
+	bdev = b && b->ops->lower_bdev ? b->ops->lower_bdev(b) : NULL;
+	if (!bdev || !cbd_is_cbd_disk(bdev->bd_disk))
+		return NULL;
+	return bdev->bd_disk->private_data;
+}
+
+/*
+ * -ELOOP when backing @b lies on more than CBD_MAX_STACK_DEPTH cinderblk
+ * devices: each is one more file system run on the submitter's stack.
+ */
+static int cbd_check_stack_depth(struct cbd_backing *b,
+				 struct netlink_ext_ack *extack)
+{
+	struct cbd_device *lower;
+	int depth = 0;
+
+	lockdep_assert_held(&cbd_mutex);
+	while ((lower = cbd_backing_lower_cbd(b))) {
+		if (++depth > CBD_MAX_STACK_DEPTH) {
+			NL_SET_ERR_MSG(extack,
+				       "backing lies on too many stacked cinderblk devices");
+			return -ELOOP;
+		}
+		b = lower->backing;
+	}
+	return 0;
+}
+
 /* ---- validation ---- */
 
 int cbd_check_block_size(u32 bs)
@@ -864,6 +897,12 @@ int cbd_dev_add(struct cbd_add_params *p, struct cbd_dev_info *info,
 		if (ret)
 			return ret;
 		mutex_lock(&cbd_mutex);
+		ret = cbd_check_stack_depth(b, extack);
+		if (ret) {
+			mutex_unlock(&cbd_mutex);
+			b->ops->release(b);
+			return ret;
+		}
 		cbd = cbd_spare_take(p);
 		if (cbd) {
 			ret = cbd_configure_spare(cbd, p, b, info);
@@ -900,6 +939,9 @@ int cbd_dev_add(struct cbd_add_params *p, struct cbd_dev_info *info,
 	cbd->bio_based = b->ops->submit_bio;
 
 	mutex_lock(&cbd_mutex);
+	ret = cbd_check_stack_depth(b, extack);
+	if (ret)
+		goto err_unlock;
 	/* A spare on the index asked for makes room. */
 	if (p->index != CINDERBLK_INDEX_ANY)
 		cbd_spare_make_room(p->index);
@@ -1223,16 +1265,14 @@ out:
  */
 static bool cbd_backing_loops(struct cbd_device *cbd, struct cbd_backing *b)
 {
-	struct block_device *bdev;
 	struct cbd_device *lower;
 	int depth;
 
 	lockdep_assert_held(&cbd_mutex);
 	for (depth = 0; b && depth < 64; depth++) {
-		bdev = b->ops->lower_bdev ? b->ops->lower_bdev(b) : NULL;
-		if (!bdev || !cbd_is_cbd_disk(bdev->bd_disk))
+		lower = cbd_backing_lower_cbd(b);
+		if (!lower)
 			return false;
-		lower = bdev->bd_disk->private_data;
 		if (lower == cbd)
 			return true;
 		b = lower->backing;
@@ -1281,6 +1321,11 @@ int cbd_dev_reconfigure(u32 index, const struct cbd_backing_params *bp,
 		NL_SET_ERR_MSG(extack, "backing lies on this device itself");
 		b->ops->release(b);
 		ret = -EINVAL;
+		goto out;
+	}
+	ret = cbd_check_stack_depth(b, extack);
+	if (ret) {
+		b->ops->release(b);
 		goto out;
 	}
 	if (!cbd->bio_based &&

@@ -98,6 +98,9 @@
  *   EBADF    - BACKING_FD is not an open file descriptor, is not open for
  *              reading, or is open read-only for a device without
  *              CINDERBLK_F_READ_ONLY (a read-write device needs O_RDWR).
+ *   ELOOP    - ADD or RECONFIGURE with a backing that lies on more than
+ *              two stacked cinderblk devices (a file on a file system on
+ *              a cbd disk whose backing is on another, ...).
  *   EOPNOTSUPP - backing type NBD: not implemented yet;
  *            - RESIZE of a remap device to another size (reconfigure it
  *              with a new extent table instead).
