@@ -55,6 +55,7 @@ extern struct workqueue_struct *cbd_offload_wq;
 
 struct cbd_device;
 struct cbd_backing;
+struct cbd_dev_info;
 
 /* One extent of a remap table as userspace gives it, in bytes. */
 struct cbd_extent {
@@ -70,6 +71,12 @@ struct cbd_backing_params {
 	/* remap: the table (any order), NULL: [0, size) at lower offset 0 */
 	const struct cbd_extent *extents;
 	u32 nr_extents;
+	/* nbd: negotiated sockets and what the handshake said */
+	int socket_fds[CINDERBLK_NBD_MAX_CONNECTIONS];
+	u32 nr_socket_fds;
+	u32 nbd_flags;
+	u32 nbd_max_payload;		/* 0: 32 MiB */
+	u32 dead_timeout_ms;		/* 0: 60 s */
 };
 
 /*
@@ -113,6 +120,21 @@ struct cbd_backing_ops {
 	 */
 	enum blk_eh_timer_return (*timeout)(struct cbd_backing *b,
 					    struct request *rq);
+	/* Set up the backing's part of a request, once per tag set. */
+	void (*init_cmd)(struct cbd_backing *b, struct request *rq);
+	/* The backing's own figures for replies and events; no sleeping. */
+	void (*fill_info)(struct cbd_backing *b, struct cbd_dev_info *info);
+	/* The disk is added: I/O may come from now on. */
+	void (*start)(struct cbd_backing *b);
+	/* Forced removal is coming: fail what waits instead of waiting. */
+	void (*kill)(struct cbd_backing *b);
+	/*
+	 * RECONFIGURE with the same kind of backing on a live device: take
+	 * the new connections in (nbd) instead of swapping the backing.
+	 */
+	int (*reconnect)(struct cbd_backing *b,
+			 const struct cbd_backing_params *bp,
+			 struct netlink_ext_ack *extack);
 };
 
 struct cbd_backing {
@@ -166,6 +188,10 @@ struct cbd_stats {
 	u64 errors;
 	s64 inflight;
 	u64 timeouts;		/* in reports only: cbd_device.timeouts */
+	/* In reports only, from the backing (nbd). */
+	u64 link_downs;
+	u64 reconnects;
+	u64 requeues;
 };
 
 struct cbd_device {
@@ -221,6 +247,10 @@ struct cbd_dev_info {
 	u32 io_timeout_ms;
 	u32 state;
 	u32 open_count;
+	/* nbd: connection slots, those connected, the dead timeout */
+	u32 connections;
+	u32 live_connections;
+	u32 dead_timeout_ms;
 	char volume_id[CINDERBLK_VOLUME_ID_LEN + 1];
 	char disk_name[DISK_NAME_LEN];
 	struct cbd_stats stats;
@@ -286,6 +316,8 @@ extern const struct kernel_param_ops cbd_spare_devices_ops;
 /* Data path helpers of the core (device.c). */
 int cbd_other_cpu(void);
 void cbd_end_request(struct request *rq, blk_status_t status);
+/* A connection of the backing went (@up false) or came; state, event. */
+void cbd_link_changed(struct cbd_device *cbd, bool up, bool all_down);
 bool cbd_is_cbd_disk(struct gendisk *disk);
 
 /* One piece of a bio goes down (bio-based disks); stats and draining. */
@@ -311,6 +343,12 @@ int cbd_remap_backing_create(const struct cbd_backing_params *bp,
 			     bool read_only, u32 logical_block_size, u64 size,
 			     void *holder, struct cbd_backing **out,
 			     struct netlink_ext_ack *extack);
+
+/* backing_nbd.c */
+int cbd_nbd_backing_create(const struct cbd_backing_params *bp,
+			   bool read_only, u32 logical_block_size,
+			   struct cbd_device *cbd, struct cbd_backing **out,
+			   struct netlink_ext_ack *extack);
 
 /* genl.c */
 int cbd_genl_init(void);

@@ -64,6 +64,9 @@ static int cbd_ioc_get_backing(const struct cinderblk_ioc_dev *d,
 	struct cbd_extent *ext;
 	u32 i;
 
+	/* Sockets and their negotiated flags have no room in the struct. */
+	if (d->backing_type == CINDERBLK_BACKING_NBD)
+		return -EOPNOTSUPP;
 	bp->type = d->backing_type;
 	bp->fd = d->backing_fd;
 	bp->extents = NULL;

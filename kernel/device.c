@@ -158,8 +158,12 @@ static int cbd_init_request(struct blk_mq_tag_set *set, struct request *rq,
 			    unsigned int hctx_idx, unsigned int numa_node)
 {
 	struct cbd_cmd *cmd = blk_mq_rq_to_pdu(rq);
+	struct cbd_device *cbd = set->driver_data;
 
-	cmd->cbd = set->driver_data;
+	cmd->cbd = cbd;
+	/* A disk made for its backing has it here; spares are for files. */
+	if (cbd->backing && cbd->backing->ops->init_cmd)
+		cbd->backing->ops->init_cmd(cbd->backing, rq);
 	return 0;
 }
 
@@ -407,6 +411,17 @@ static int cbd_check_add_params(struct cbd_add_params *p,
 		NL_SET_ERR_MSG(extack, "too many hardware queues");
 		return -EINVAL;
 	}
+	if (p->backing.type == CINDERBLK_BACKING_NBD) {
+		/* A queue per connection, as many as can run at once. */
+		if (p->nr_hw_queues &&
+		    p->nr_hw_queues != p->backing.nr_socket_fds) {
+			NL_SET_ERR_MSG(extack,
+				       "nbd: the hardware queues are one per socket");
+			return -EINVAL;
+		}
+		p->nr_hw_queues = min(p->backing.nr_socket_fds,
+				      cbd_default_hw_queues());
+	}
 	if (!p->nr_hw_queues)
 		p->nr_hw_queues = cbd_default_hw_queues();
 	p->nr_hw_queues = min(p->nr_hw_queues, nr_cpu_ids);
@@ -453,6 +468,10 @@ static int cbd_backing_create(const struct cbd_backing_params *bp,
 		NL_SET_ERR_MSG(extack, "extents are for the remap backing only");
 		return -EINVAL;
 	}
+	if (bp->type == CINDERBLK_BACKING_NBD && !cbd) {
+		NL_SET_ERR_MSG(extack, "backing type cannot replace this one");
+		return -EINVAL;
+	}
 	switch (bp->type) {
 	case CINDERBLK_BACKING_FILE:
 		ret = cbd_file_backing_create(bp, read_only, &b, extack);
@@ -462,8 +481,9 @@ static int cbd_backing_create(const struct cbd_backing_params *bp,
 					       &b, extack);
 		break;
 	case CINDERBLK_BACKING_NBD:
-		NL_SET_ERR_MSG(extack, "backing type not supported yet");
-		return -EOPNOTSUPP;
+		ret = cbd_nbd_backing_create(bp, read_only, lbs, cbd, &b,
+					     extack);
+		break;
 	default:
 		NL_SET_ERR_MSG(extack, "unknown backing type");
 		return -EINVAL;
@@ -571,6 +591,8 @@ void cbd_dev_fill_info(struct cbd_device *cbd, struct cbd_dev_info *info)
 	info->open_count = cbd->open_count;
 	info->backing_type = cbd->backing ? cbd->backing->type :
 					    CINDERBLK_BACKING_NONE;
+	if (cbd->backing && cbd->backing->ops->fill_info)
+		cbd->backing->ops->fill_info(cbd->backing, info);
 	spin_unlock(&cbd->lock);
 
 	for_each_possible_cpu(cpu) {
@@ -603,6 +625,23 @@ static void cbd_event(struct cbd_device *cbd, u8 cmd)
 
 	cbd_dev_fill_info(cbd, &info);
 	cbd_genl_event(cmd, &info);
+}
+
+/*
+ * A backing's connection was lost (@up false; @all_down: it was the last)
+ * or one came: a live device turns link-down and back, never another
+ * state (suspended, dying), and the event goes out either way.
+ */
+void cbd_link_changed(struct cbd_device *cbd, bool up, bool all_down)
+{
+	spin_lock(&cbd->lock);
+	if (!up && all_down && cbd->state == CINDERBLK_STATE_LIVE)
+		cbd->state = CINDERBLK_STATE_LINK_DOWN;
+	else if (up && cbd->state == CINDERBLK_STATE_LINK_DOWN)
+		cbd->state = CINDERBLK_STATE_LIVE;
+	spin_unlock(&cbd->lock);
+	cbd_event(cbd, up ? CINDERBLK_CMD_EVT_LINK_UP :
+			    CINDERBLK_CMD_EVT_LINK_DOWN);
 }
 
 /* ---- partitions ---- */
@@ -976,6 +1015,8 @@ int cbd_dev_add(struct cbd_add_params *p, struct cbd_dev_info *info,
 	ret = cbd_add_disk(cbd);
 	if (ret)
 		goto err_disk;
+	if (b->ops->start)
+		b->ops->start(b);
 	cbd_announce(cbd, info);
 	mutex_unlock(&cbd_mutex);
 	return 0;
@@ -1003,8 +1044,12 @@ static void cbd_destroy(struct cbd_device *cbd, bool force, u32 old_state)
 	struct cbd_backing *b;
 
 	lockdep_assert_held(&cbd_mutex);
-	if (force)
+	if (force) {
 		blk_mark_disk_dead(disk);
+		/* What waits on a backing (a server gone) fails now. */
+		if (cbd->backing->ops->kill)
+			cbd->backing->ops->kill(cbd->backing);
+	}
 	if (old_state == CINDERBLK_STATE_SUSPENDED) {
 		if (cbd->fs_frozen)
 			cbd_thaw_bdev(disk->part0);
@@ -1295,6 +1340,18 @@ int cbd_dev_reconfigure(u32 index, const struct cbd_backing_params *bp,
 	cbd = cbd_find(index, extack);
 	if (!cbd) {
 		ret = -ENODEV;
+		goto out;
+	}
+	if (bp->type == CINDERBLK_BACKING_NBD ||
+	    cbd->backing->type == CINDERBLK_BACKING_NBD) {
+		/* New connections to the same export, suspended or not. */
+		if (bp->type != cbd->backing->type) {
+			NL_SET_ERR_MSG(extack, "backing type cannot replace this one");
+			ret = -EINVAL;
+		} else {
+			ret = cbd->backing->ops->reconnect(cbd->backing, bp,
+							   extack);
+		}
 		goto out;
 	}
 	if (cbd->state != CINDERBLK_STATE_SUSPENDED) {

@@ -48,6 +48,11 @@ static int cbd_genl_check_block_size(const struct nlattr *attr,
 	return 0;
 }
 
+/* The NBD transmission flags are 16 bits on the wire. */
+static struct netlink_range_validation cbd_nbd_flags_range = {
+	.max = U16_MAX,
+};
+
 static struct netlink_range_validation cbd_io_timeout_range = {
 	.max = CBD_MAX_IO_TIMEOUT_MS,
 };
@@ -91,8 +96,15 @@ static const struct nla_policy cbd_genl_policy[CINDERBLK_ATTR_MAX + 1] = {
 	[CINDERBLK_ATTR_DISK_NAME]	= { .type = NLA_REJECT },
 	[CINDERBLK_ATTR_EXTENTS]	=
 		NLA_POLICY_NESTED_ARRAY(cbd_extent_policy),
-	/* For the nbd backing, not supported yet. */
-	[CINDERBLK_ATTR_SOCKET_FDS]	= { .type = NLA_REJECT },
+	/* A list of s32, checked by cbd_genl_get_sockets(). */
+	[CINDERBLK_ATTR_SOCKET_FDS]	= { .type = NLA_NESTED },
+	[CINDERBLK_ATTR_NBD_FLAGS]	=
+		NLA_POLICY_FULL_RANGE(NLA_U32, &cbd_nbd_flags_range),
+	[CINDERBLK_ATTR_NBD_MAX_PAYLOAD] = { .type = NLA_U32 },
+	[CINDERBLK_ATTR_DEAD_TIMEOUT_MS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &cbd_io_timeout_range),
+	[CINDERBLK_ATTR_CONNECTIONS]	= { .type = NLA_REJECT },
+	[CINDERBLK_ATTR_LIVE_CONNECTIONS] = { .type = NLA_REJECT },
 };
 
 /* Required attributes: EINVAL, naming the missing one in the ext ack. */
@@ -173,13 +185,76 @@ err:
 	return ret;
 }
 
+/* The nbd attributes: SOCKET_FDS (a list of s32), the handshake's. */
+static int cbd_genl_get_sockets(struct genl_info *info,
+				struct cbd_backing_params *bp)
+{
+	struct netlink_ext_ack *extack = info->extack;
+	struct nlattr **a = info->attrs;
+	struct nlattr *list = a[CINDERBLK_ATTR_SOCKET_FDS];
+	struct nlattr *entry;
+	int rem;
+
+	if (bp->type != CINDERBLK_BACKING_NBD) {
+		static const int nbd_only[] = {
+			CINDERBLK_ATTR_SOCKET_FDS, CINDERBLK_ATTR_NBD_FLAGS,
+			CINDERBLK_ATTR_NBD_MAX_PAYLOAD,
+			CINDERBLK_ATTR_DEAD_TIMEOUT_MS,
+		};
+		unsigned int i;
+
+		for (i = 0; i < ARRAY_SIZE(nbd_only); i++) {
+			if (a[nbd_only[i]]) {
+				NL_SET_ERR_MSG_ATTR(extack, a[nbd_only[i]],
+						    "attribute is for the nbd backing only");
+				return -EINVAL;
+			}
+		}
+		return 0;
+	}
+	if (cbd_genl_missing(info, CINDERBLK_ATTR_SOCKET_FDS) ||
+	    cbd_genl_missing(info, CINDERBLK_ATTR_NBD_FLAGS))
+		return -EINVAL;
+	nla_for_each_nested(entry, list, rem) {
+		if (nla_len(entry) != sizeof(s32)) {
+			NL_SET_ERR_MSG_ATTR(extack, entry, "a socket is an s32");
+			return -EINVAL;
+		}
+		if (bp->nr_socket_fds == CINDERBLK_NBD_MAX_CONNECTIONS) {
+			NL_SET_ERR_MSG_ATTR(extack, list, "too many sockets");
+			return -EINVAL;
+		}
+		bp->socket_fds[bp->nr_socket_fds++] = nla_get_s32(entry);
+	}
+	if (rem) {
+		NL_SET_ERR_MSG_ATTR(extack, list, "trailing data in the socket list");
+		return -EINVAL;
+	}
+	if (!bp->nr_socket_fds) {
+		NL_SET_ERR_MSG_ATTR(extack, list, "no socket");
+		return -EINVAL;
+	}
+	bp->nbd_flags = nla_get_u32(a[CINDERBLK_ATTR_NBD_FLAGS]);
+	if (a[CINDERBLK_ATTR_NBD_MAX_PAYLOAD])
+		bp->nbd_max_payload =
+			nla_get_u32(a[CINDERBLK_ATTR_NBD_MAX_PAYLOAD]);
+	if (a[CINDERBLK_ATTR_DEAD_TIMEOUT_MS])
+		bp->dead_timeout_ms =
+			nla_get_u32(a[CINDERBLK_ATTR_DEAD_TIMEOUT_MS]);
+	return 0;
+}
+
 /* Backing attributes of ADD and RECONFIGURE. */
 static int cbd_genl_get_backing(struct genl_info *info,
 				struct cbd_backing_params *bp)
 {
 	struct nlattr **a = info->attrs;
+	int ret;
 
 	bp->type = nla_get_u32(a[CINDERBLK_ATTR_BACKING_TYPE]);
+	ret = cbd_genl_get_sockets(info, bp);
+	if (ret)
+		return ret;
 	if ((bp->type == CINDERBLK_BACKING_FILE ||
 	     bp->type == CINDERBLK_BACKING_REMAP) &&
 	    cbd_genl_missing(info, CINDERBLK_ATTR_BACKING_FD))
@@ -215,6 +290,12 @@ static int cbd_genl_put_stats(struct sk_buff *skb, const struct cbd_stats *s)
 	    nla_put_u64_64bit(skb, CINDERBLK_STAT_INFLIGHT, s->inflight,
 			      CINDERBLK_STAT_PAD) ||
 	    nla_put_u64_64bit(skb, CINDERBLK_STAT_TIMEOUTS, s->timeouts,
+			      CINDERBLK_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, CINDERBLK_STAT_LINK_DOWNS, s->link_downs,
+			      CINDERBLK_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, CINDERBLK_STAT_RECONNECTS, s->reconnects,
+			      CINDERBLK_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, CINDERBLK_STAT_REQUEUES, s->requeues,
 			      CINDERBLK_STAT_PAD)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
@@ -233,6 +314,11 @@ static int cbd_genl_put_id(struct sk_buff *skb, const struct cbd_dev_info *d)
 	    nla_put_u32(skb, CINDERBLK_ATTR_STATE, d->state) ||
 	    nla_put_string(skb, CINDERBLK_ATTR_DISK_NAME, d->disk_name))
 		return -EMSGSIZE;
+	if (d->backing_type == CINDERBLK_BACKING_NBD &&
+	    (nla_put_u32(skb, CINDERBLK_ATTR_CONNECTIONS, d->connections) ||
+	     nla_put_u32(skb, CINDERBLK_ATTR_LIVE_CONNECTIONS,
+			 d->live_connections)))
+		return -EMSGSIZE;
 	return 0;
 }
 
@@ -249,6 +335,9 @@ static int cbd_genl_put_dev(struct sk_buff *skb, const struct cbd_dev_info *d)
 	    nla_put_u32(skb, CINDERBLK_ATTR_QUEUE_DEPTH, d->queue_depth) ||
 	    nla_put_u32(skb, CINDERBLK_ATTR_IO_TIMEOUT_MS, d->io_timeout_ms) ||
 	    nla_put_u32(skb, CINDERBLK_ATTR_OPEN_COUNT, d->open_count))
+		return -EMSGSIZE;
+	if (d->backing_type == CINDERBLK_BACKING_NBD &&
+	    nla_put_u32(skb, CINDERBLK_ATTR_DEAD_TIMEOUT_MS, d->dead_timeout_ms))
 		return -EMSGSIZE;
 	return cbd_genl_put_stats(skb, &d->stats);
 }

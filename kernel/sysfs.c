@@ -5,6 +5,7 @@
  * the device after its volume.
  */
 #include <linux/device.h>
+#include <linux/slab.h>
 #include <linux/sysfs.h>
 
 #include "cinderblk.h"
@@ -96,6 +97,39 @@ static ssize_t timeouts_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(timeouts);
 
+/* A network backing's connections and their history (0 for others). */
+static ssize_t cbd_show_info(struct device *dev, char *buf,
+			     u64 (*pick)(const struct cbd_dev_info *))
+{
+	struct cbd_dev_info *info;
+	ssize_t n;
+
+	info = kmalloc(sizeof(*info), GFP_KERNEL);
+	if (!info)
+		return -ENOMEM;
+	cbd_dev_fill_info(dev_to_cbd(dev), info);
+	n = sysfs_emit(buf, "%llu\n", pick(info));
+	kfree(info);
+	return n;
+}
+
+#define CBD_INFO_ATTR(name, expr)					\
+static u64 cbd_pick_##name(const struct cbd_dev_info *info)		\
+{									\
+	return expr;							\
+}									\
+static ssize_t name##_show(struct device *dev,				\
+			   struct device_attribute *attr, char *buf)	\
+{									\
+	return cbd_show_info(dev, buf, cbd_pick_##name);		\
+}									\
+static DEVICE_ATTR_RO(name)
+
+CBD_INFO_ATTR(connections, info->connections);
+CBD_INFO_ATTR(live_connections, info->live_connections);
+CBD_INFO_ATTR(link_downs, info->stats.link_downs);
+CBD_INFO_ATTR(reconnects, info->stats.reconnects);
+
 static struct attribute *cbd_attrs[] = {
 	&dev_attr_volume_id.attr,
 	&dev_attr_backing.attr,
@@ -103,6 +137,10 @@ static struct attribute *cbd_attrs[] = {
 	&dev_attr_state.attr,
 	&dev_attr_flags.attr,
 	&dev_attr_timeouts.attr,
+	&dev_attr_connections.attr,
+	&dev_attr_live_connections.attr,
+	&dev_attr_link_downs.attr,
+	&dev_attr_reconnects.attr,
 	NULL,
 };
 

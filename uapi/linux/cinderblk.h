@@ -28,6 +28,9 @@
  */
 #define CINDERBLK_INDEX_ANY		0xffffffffU
 
+/* Sockets (connections) an nbd backing takes at most. */
+#define CINDERBLK_NBD_MAX_CONNECTIONS	16
+
 /*
  * Permissions: DEV_ADD, DEV_REMOVE, DEV_RESIZE, DEV_SUSPEND, DEV_RESUME and
  * DEV_RECONFIGURE (and their ioctls) need CAP_SYS_ADMIN, else EPERM.
@@ -37,9 +40,9 @@
  *
  * Netlink: the family validates strictly (unknown attributes, trailing
  * data, wrong lengths are EINVAL); output-only attributes (STATE,
- * OPEN_COUNT, STATS, DISK_NAME) are refused in requests, and so is
- * SOCKET_FDS until the nbd backing exists. The extended ack says what was
- * wrong (and which attribute was missing).
+ * OPEN_COUNT, STATS, DISK_NAME, CONNECTIONS, LIVE_CONNECTIONS) are
+ * refused in requests. The extended ack says what was wrong (and which
+ * attribute was missing).
  *
  * The remap backing: BACKING_FD is an open block device (the "lower"
  * device; O_RDWR unless the device is read-only) and EXTENTS maps the cbd
@@ -55,6 +58,34 @@
  * another size is refused; suspend, RECONFIGURE with a new table (the new
  * size is the table's: a RESIZED event follows), resume. RECONFIGURE
  * cannot turn a file device into a remap one or back.
+ *
+ * The nbd backing (netlink only: the ioctls refuse it with EOPNOTSUPP):
+ * SOCKET_FDS is a list of s32 attributes (any type), 1 to
+ * CINDERBLK_NBD_MAX_CONNECTIONS connected stream sockets (TCP or unix)
+ * whose NBD handshake userspace has done: they are in the transmission
+ * phase of the same export, with simple replies. NBD_FLAGS are the
+ * export's transmission flags from that handshake (HAS_FLAGS must be set;
+ * READ_ONLY needs CINDERBLK_F_READ_ONLY; SEND_FLUSH, SEND_FUA, SEND_TRIM
+ * and SEND_WRITE_ZEROES decide what the device advertises), and
+ * NBD_MAX_PAYLOAD the server's largest request (its maximum block size,
+ * at least 4096; requests are split below it). SIZE is the export's size;
+ * LOGICAL_BLOCK_SIZE must be at least the server's minimum block size.
+ * The device has one hardware queue per socket (NR_HW_QUEUES, if given,
+ * must equal their number). Replies are checked strictly: a bad magic,
+ * a cookie that names no request sent on that connection, a structured
+ * reply or a short read drops that connection; an error reply fails its
+ * request (EIO, or ENOSPC for NBD's ENOSPC) and nothing else. Requests of
+ * a lost connection are sent again on another one. With no connection
+ * left the state is link-down: requests wait, up to DEAD_TIMEOUT_MS, for
+ * sockets handed in by RECONFIGURE (BACKING_TYPE nbd, SOCKET_FDS, and
+ * NBD_FLAGS equal to the first ones), which fill the lost connections'
+ * slots; the device need not be suspended. Past the timeout every request
+ * fails with EIO until sockets come. A request unanswered for
+ * IO_TIMEOUT_MS drops its connection (the server is taken for gone) and
+ * is sent again elsewhere. Each lost connection sends a LINK_DOWN event
+ * (LIVE_CONNECTIONS says how many remain), each socket handed in a
+ * LINK_UP. Removing the device sends NBD_CMD_DISC on every connection; a
+ * forced remove fails waiting requests at once.
  *
  * Errors, the same from netlink and ioctl unless said otherwise:
  *   EINVAL   - a required attribute is missing: ADD needs SIZE, VOLUME_ID,
@@ -93,15 +124,26 @@
  *              ctl_flags for the command, volume_id not NUL-padded after
  *              its 36 characters, nr_hw_queues > 64, queue_depth > 4096,
  *              io_timeout_ms > 3600000.
+ *            - nbd: no SOCKET_FDS, or SOCKET_FDS with another backing type;
+ *              more than CINDERBLK_NBD_MAX_CONNECTIONS sockets; a
+ *              descriptor that is not a TCP or unix stream socket;
+ *              NBD_FLAGS without HAS_FLAGS or with bits above 15,
+ *              READ_ONLY in NBD_FLAGS for a read-write device;
+ *              NBD_MAX_PAYLOAD below 4096 or the logical block size;
+ *              NR_HW_QUEUES other than the number of sockets;
+ *              RECONFIGURE with more sockets than lost connections, other
+ *              NBD_FLAGS, or between nbd and another backing type;
  *   ERANGE   - netlink only: BACKING_TYPE, NR_HW_QUEUES (> 64), QUEUE_DEPTH
- *              (> 4096) or IO_TIMEOUT_MS (> 3600000) outside the policy.
- *   EBADF    - BACKING_FD is not an open file descriptor, is not open for
+ *              (> 4096), IO_TIMEOUT_MS or DEAD_TIMEOUT_MS (> 3600000)
+ *              outside the policy.
+ *   EBADF    - BACKING_FD (or a SOCKET_FDS entry) is not an open file
+ *              descriptor; BACKING_FD is not open for
  *              reading, or is open read-only for a device without
  *              CINDERBLK_F_READ_ONLY (a read-write device needs O_RDWR).
  *   ELOOP    - ADD or RECONFIGURE with a backing that lies on more than
  *              two stacked cinderblk devices (a file on a file system on
  *              a cbd disk whose backing is on another, ...).
- *   EOPNOTSUPP - backing type NBD: not implemented yet;
+ *   EOPNOTSUPP - backing type NBD through the ioctls (use netlink);
  *            - RESIZE of a remap device to another size (reconfigure it
  *              with a new extent table instead).
  *   EEXIST   - ADD with an INDEX already in use.
@@ -124,10 +166,11 @@
  * Replies (DEV_ADD, DEV_GET and its dump) carry every attribute of the
  * device: INDEX, VOLUME_ID, SIZE, STATE, DISK_NAME, LOGICAL_BLOCK_SIZE,
  * PHYSICAL_BLOCK_SIZE, FLAGS, BACKING_TYPE, NR_HW_QUEUES, QUEUE_DEPTH,
- * IO_TIMEOUT_MS, OPEN_COUNT, STATS. FLAGS are the flags in effect: DISCARD,
- * WRITE_ZEROES and FUA are dropped when the backing cannot do them (or the
- * device is read-only). Events carry INDEX, VOLUME_ID, SIZE, STATE and
- * DISK_NAME.
+ * IO_TIMEOUT_MS, OPEN_COUNT, STATS, and for nbd CONNECTIONS,
+ * LIVE_CONNECTIONS and DEAD_TIMEOUT_MS. FLAGS are the flags in effect:
+ * DISCARD, WRITE_ZEROES and FUA are dropped when the backing cannot do
+ * them (or the device is read-only). Events carry INDEX, VOLUME_ID, SIZE, STATE and
+ * DISK_NAME, and for nbd CONNECTIONS and LIVE_CONNECTIONS.
  *
  * A forced REMOVE fails new I/O at once, lets requests in flight finish,
  * and frees the device when its last opener closes. The module parameter
@@ -189,6 +232,11 @@ enum cinderblk_attr {
 	CINDERBLK_ATTR_EXTENTS,		/* nested list of EXTENT (remap) */
 	CINDERBLK_ATTR_SOCKET_FDS,	/* nested list of s32 (nbd) */
 	CINDERBLK_ATTR_DISK_NAME,	/* string, "cbdN" (out) */
+	CINDERBLK_ATTR_NBD_FLAGS,	/* u32, the export's transmission flags */
+	CINDERBLK_ATTR_NBD_MAX_PAYLOAD,	/* u32, bytes, 0 = 32 MiB */
+	CINDERBLK_ATTR_DEAD_TIMEOUT_MS,	/* u32, 0..3600000, 0 = 60000 */
+	CINDERBLK_ATTR_CONNECTIONS,	/* u32, connection slots (out) */
+	CINDERBLK_ATTR_LIVE_CONNECTIONS, /* u32, connected now (out) */
 	__CINDERBLK_ATTR_MAX,
 };
 
@@ -208,6 +256,9 @@ enum cinderblk_stat {
 	CINDERBLK_STAT_ERRORS,
 	CINDERBLK_STAT_INFLIGHT,
 	CINDERBLK_STAT_TIMEOUTS,	/* io_timeout_ms expiries of requests */
+	CINDERBLK_STAT_LINK_DOWNS,	/* nbd: connections lost */
+	CINDERBLK_STAT_RECONNECTS,	/* nbd: connections handed in later */
+	CINDERBLK_STAT_REQUEUES,	/* nbd: requests resent elsewhere */
 	__CINDERBLK_STAT_MAX,
 };
 

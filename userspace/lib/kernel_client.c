@@ -86,6 +86,11 @@ static const char *const attr_names[CINDERBLK_ATTR_MAX + 1] = {
 	[CINDERBLK_ATTR_EXTENTS] = "extents",
 	[CINDERBLK_ATTR_SOCKET_FDS] = "socket fds",
 	[CINDERBLK_ATTR_DISK_NAME] = "disk name",
+	[CINDERBLK_ATTR_NBD_FLAGS] = "NBD flags",
+	[CINDERBLK_ATTR_NBD_MAX_PAYLOAD] = "NBD maximum payload",
+	[CINDERBLK_ATTR_DEAD_TIMEOUT_MS] = "dead connection timeout",
+	[CINDERBLK_ATTR_CONNECTIONS] = "connections",
+	[CINDERBLK_ATTR_LIVE_CONNECTIONS] = "live connections",
 };
 
 static const char *attr_name(unsigned int type)
@@ -353,6 +358,9 @@ static struct nla_policy dev_policy[CINDERBLK_ATTR_MAX + 1] = {
 	[CINDERBLK_ATTR_OPEN_COUNT] = { .type = NLA_U32 },
 	[CINDERBLK_ATTR_STATS] = { .type = NLA_NESTED },
 	[CINDERBLK_ATTR_DISK_NAME] = { .type = NLA_STRING },
+	[CINDERBLK_ATTR_DEAD_TIMEOUT_MS] = { .type = NLA_U32 },
+	[CINDERBLK_ATTR_CONNECTIONS] = { .type = NLA_U32 },
+	[CINDERBLK_ATTR_LIVE_CONNECTIONS] = { .type = NLA_U32 },
 };
 
 static struct nla_policy stats_policy[CINDERBLK_STAT_MAX + 1] = {
@@ -366,6 +374,9 @@ static struct nla_policy stats_policy[CINDERBLK_STAT_MAX + 1] = {
 	[CINDERBLK_STAT_ERRORS] = { .type = NLA_U64 },
 	[CINDERBLK_STAT_INFLIGHT] = { .type = NLA_U64 },
 	[CINDERBLK_STAT_TIMEOUTS] = { .type = NLA_U64 },
+	[CINDERBLK_STAT_LINK_DOWNS] = { .type = NLA_U64 },
+	[CINDERBLK_STAT_RECONNECTS] = { .type = NLA_U64 },
+	[CINDERBLK_STAT_REQUEUES] = { .type = NLA_U64 },
 };
 
 static uint32_t get_u32(struct nlattr **tb, int type)
@@ -403,6 +414,9 @@ static int parse_stats(struct nlattr *nest, struct cl_dev_stats *st)
 	st->errors = get_u64(tb, CINDERBLK_STAT_ERRORS);
 	st->inflight = get_u64(tb, CINDERBLK_STAT_INFLIGHT);
 	st->timeouts = get_u64(tb, CINDERBLK_STAT_TIMEOUTS);
+	st->link_downs = get_u64(tb, CINDERBLK_STAT_LINK_DOWNS);
+	st->reconnects = get_u64(tb, CINDERBLK_STAT_RECONNECTS);
+	st->requeues = get_u64(tb, CINDERBLK_STAT_REQUEUES);
 	return 0;
 }
 
@@ -433,6 +447,9 @@ static int parse_dev_info(struct nlmsghdr *nlh, struct cl_dev_info *info)
 	info->nr_hw_queues = get_u32(tb, CINDERBLK_ATTR_NR_HW_QUEUES);
 	info->queue_depth = get_u32(tb, CINDERBLK_ATTR_QUEUE_DEPTH);
 	info->io_timeout_ms = get_u32(tb, CINDERBLK_ATTR_IO_TIMEOUT_MS);
+	info->connections = get_u32(tb, CINDERBLK_ATTR_CONNECTIONS);
+	info->live_connections = get_u32(tb, CINDERBLK_ATTR_LIVE_CONNECTIONS);
+	info->dead_timeout_ms = get_u32(tb, CINDERBLK_ATTR_DEAD_TIMEOUT_MS);
 	if (tb[CINDERBLK_ATTR_STATS]) {
 		if (parse_stats(tb[CINDERBLK_ATTR_STATS], &info->stats) < 0)
 			return -EPROTO;
@@ -642,6 +659,13 @@ static int put_backing(struct nl_msg *msg, const struct cl_dev_spec *spec)
 				return -1;
 		nla_nest_end(msg, list);
 	}
+	if (spec->backing_type == CL_BACKING_NBD &&
+	    (nla_put_u32(msg, CINDERBLK_ATTR_NBD_FLAGS, spec->nbd_flags) < 0 ||
+	     put_u32_if(msg, CINDERBLK_ATTR_NBD_MAX_PAYLOAD,
+			spec->nbd_max_payload) < 0 ||
+	     put_u32_if(msg, CINDERBLK_ATTR_DEAD_TIMEOUT_MS,
+			spec->dead_timeout_ms) < 0))
+		return -1;
 	return 0;
 }
 
@@ -935,6 +959,8 @@ static void queue_event(struct cl_kernel *k, struct nlmsghdr *nlh)
 	ev->state = get_u32(tb, CINDERBLK_ATTR_STATE);
 	copy_string(ev->volume_id, sizeof(ev->volume_id),
 		    tb[CINDERBLK_ATTR_VOLUME_ID]);
+	ev->connections = get_u32(tb, CINDERBLK_ATTR_CONNECTIONS);
+	ev->live_connections = get_u32(tb, CINDERBLK_ATTR_LIVE_CONNECTIONS);
 	k->q_len++;
 }
 

@@ -83,8 +83,17 @@ struct cl_dev_spec {
 	/* remap: NULL/0 = one extent, [0, size) at lower offset 0 */
 	const struct cl_extent *extents;
 	size_t nr_extents;
-	const int *socket_fds;		/* nbd backing */
+	/*
+	 * nbd backing: sockets whose NBD handshake is done (they stay the
+	 * caller's to close), the export's transmission flags and largest
+	 * request from it (0: 32 MiB), how long I/O waits for a new
+	 * connection when all are lost (0: 60 s).
+	 */
+	const int *socket_fds;
 	size_t nr_socket_fds;
+	uint32_t nbd_flags;
+	uint32_t nbd_max_payload;
+	uint32_t dead_timeout_ms;
 	uint32_t nr_hw_queues;
 	uint32_t queue_depth;
 	uint32_t io_timeout_ms;
@@ -104,6 +113,9 @@ struct cl_dev_stats {
 	uint64_t errors;
 	uint64_t inflight;
 	uint64_t timeouts;	/* times a request outlived io_timeout_ms */
+	uint64_t link_downs;	/* nbd: connections lost */
+	uint64_t reconnects;	/* nbd: connections handed in after the add */
+	uint64_t requeues;	/* nbd: requests sent again elsewhere */
 };
 
 /* What the module reports about a device; absent values are 0. */
@@ -121,6 +133,10 @@ struct cl_dev_info {
 	uint32_t nr_hw_queues;
 	uint32_t queue_depth;
 	uint32_t io_timeout_ms;
+	/* nbd: connection slots, those connected now, the dead timeout */
+	uint32_t connections;
+	uint32_t live_connections;
+	uint32_t dead_timeout_ms;
 	bool has_stats;
 	struct cl_dev_stats stats;
 };
@@ -185,6 +201,9 @@ struct cl_kernel_event {
 	uint64_t size;		/* 0 if the event carried none */
 	enum cl_dev_state state; /* CL_DEV_STATE_UNKNOWN if none */
 	char volume_id[CL_VOLUME_ID_LEN + 1];	/* "" if none */
+	/* nbd devices: connection slots and those connected now */
+	uint32_t connections;
+	uint32_t live_connections;
 };
 
 /*
