@@ -116,6 +116,7 @@ struct cbd_nbd_backing {
 	struct cbd_device *cbd;
 	u16 nbd_flags;
 	u32 dead_timeout_ms;
+	char uri[CINDERBLK_NBD_URI_MAX];	/* userspace's, never read */
 	unsigned int nr_conns;
 	unsigned int nr_hw_queues;
 
@@ -703,8 +704,9 @@ static int cbd_nbd_describe(struct cbd_backing *b, char *buf, size_t len)
 {
 	struct cbd_nbd_backing *nb = to_nbd(b);
 
-	return scnprintf(buf, len, "nbd %u/%u connections%s", nb->live,
-			 nb->nr_conns, nb->dead ? " (dead)" : "");
+	return scnprintf(buf, len, "%s%s%u/%u connections%s", nb->uri,
+			 nb->uri[0] ? " " : "", nb->live, nb->nr_conns,
+			 nb->dead ? " (dead)" : "");
 }
 
 static void cbd_nbd_fill_info(struct cbd_backing *b, struct cbd_dev_info *info)
@@ -714,6 +716,7 @@ static void cbd_nbd_fill_info(struct cbd_backing *b, struct cbd_dev_info *info)
 	info->connections = nb->nr_conns;
 	info->live_connections = READ_ONCE(nb->live);
 	info->dead_timeout_ms = nb->dead_timeout_ms;
+	strscpy(info->nbd_uri, nb->uri, sizeof(info->nbd_uri));
 	info->stats.link_downs = atomic64_read(&nb->link_downs);
 	info->stats.reconnects = atomic64_read(&nb->reconnects);
 	info->stats.requeues = atomic64_read(&nb->requeues);
@@ -792,6 +795,7 @@ static void cbd_nbd_release(struct cbd_backing *b)
 
 static struct socket *cbd_nbd_get_socket(int fd, struct netlink_ext_ack *extack)
 {
+	struct sockaddr_storage peer;
 	struct socket *sock;
 	int err;
 
@@ -809,7 +813,8 @@ static struct socket *cbd_nbd_get_socket(int fd, struct netlink_ext_ack *extack)
 		sockfd_put(sock);
 		return ERR_PTR(-EINVAL);
 	}
-	if (sock->state != SS_CONNECTED) {
+	/* A peer, whatever the state the connect left in sock->state. */
+	if (kernel_getpeername(sock, (struct sockaddr *)&peer) < 0) {
 		NL_SET_ERR_MSG(extack, "NBD socket is not connected");
 		sockfd_put(sock);
 		return ERR_PTR(-EINVAL);
@@ -1019,6 +1024,7 @@ int cbd_nbd_backing_create(const struct cbd_backing_params *bp,
 	nb->cbd = cbd;
 	nb->nbd_flags = bp->nbd_flags;
 	nb->dead_timeout_ms = bp->dead_timeout_ms ?: CBD_NBD_DEFAULT_DEAD_MS;
+	strscpy(nb->uri, bp->nbd_uri, sizeof(nb->uri));
 	nb->nr_conns = bp->nr_socket_fds;
 	nb->nr_hw_queues = cbd->nr_hw_queues;
 	spin_lock_init(&nb->lock);

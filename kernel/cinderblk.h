@@ -77,6 +77,7 @@ struct cbd_backing_params {
 	u32 nbd_flags;
 	u32 nbd_max_payload;		/* 0: 32 MiB */
 	u32 dead_timeout_ms;		/* 0: 60 s */
+	char nbd_uri[CINDERBLK_NBD_URI_MAX];	/* "" when not given */
 };
 
 /*
@@ -251,6 +252,7 @@ struct cbd_dev_info {
 	u32 connections;
 	u32 live_connections;
 	u32 dead_timeout_ms;
+	char nbd_uri[CINDERBLK_NBD_URI_MAX];
 	char volume_id[CINDERBLK_VOLUME_ID_LEN + 1];
 	char disk_name[DISK_NAME_LEN];
 	struct cbd_stats stats;

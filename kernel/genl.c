@@ -105,6 +105,8 @@ static const struct nla_policy cbd_genl_policy[CINDERBLK_ATTR_MAX + 1] = {
 		NLA_POLICY_FULL_RANGE(NLA_U32, &cbd_io_timeout_range),
 	[CINDERBLK_ATTR_CONNECTIONS]	= { .type = NLA_REJECT },
 	[CINDERBLK_ATTR_LIVE_CONNECTIONS] = { .type = NLA_REJECT },
+	[CINDERBLK_ATTR_NBD_URI]	= { .type = NLA_NUL_STRING,
+					    .len = CINDERBLK_NBD_URI_MAX - 1 },
 };
 
 /* Required attributes: EINVAL, naming the missing one in the ext ack. */
@@ -199,7 +201,7 @@ static int cbd_genl_get_sockets(struct genl_info *info,
 		static const int nbd_only[] = {
 			CINDERBLK_ATTR_SOCKET_FDS, CINDERBLK_ATTR_NBD_FLAGS,
 			CINDERBLK_ATTR_NBD_MAX_PAYLOAD,
-			CINDERBLK_ATTR_DEAD_TIMEOUT_MS,
+			CINDERBLK_ATTR_DEAD_TIMEOUT_MS, CINDERBLK_ATTR_NBD_URI,
 		};
 		unsigned int i;
 
@@ -241,6 +243,15 @@ static int cbd_genl_get_sockets(struct genl_info *info,
 	if (a[CINDERBLK_ATTR_DEAD_TIMEOUT_MS])
 		bp->dead_timeout_ms =
 			nla_get_u32(a[CINDERBLK_ATTR_DEAD_TIMEOUT_MS]);
+	if (a[CINDERBLK_ATTR_NBD_URI]) {
+		if (info->genlhdr->cmd != CINDERBLK_CMD_DEV_ADD) {
+			NL_SET_ERR_MSG_ATTR(extack, a[CINDERBLK_ATTR_NBD_URI],
+					    "the export's address is set at add");
+			return -EINVAL;
+		}
+		nla_strscpy(bp->nbd_uri, a[CINDERBLK_ATTR_NBD_URI],
+			    sizeof(bp->nbd_uri));
+	}
 	return 0;
 }
 
@@ -337,7 +348,10 @@ static int cbd_genl_put_dev(struct sk_buff *skb, const struct cbd_dev_info *d)
 	    nla_put_u32(skb, CINDERBLK_ATTR_OPEN_COUNT, d->open_count))
 		return -EMSGSIZE;
 	if (d->backing_type == CINDERBLK_BACKING_NBD &&
-	    nla_put_u32(skb, CINDERBLK_ATTR_DEAD_TIMEOUT_MS, d->dead_timeout_ms))
+	    (nla_put_u32(skb, CINDERBLK_ATTR_DEAD_TIMEOUT_MS,
+			 d->dead_timeout_ms) ||
+	     (d->nbd_uri[0] &&
+	      nla_put_string(skb, CINDERBLK_ATTR_NBD_URI, d->nbd_uri))))
 		return -EMSGSIZE;
 	return cbd_genl_put_stats(skb, &d->stats);
 }

@@ -30,6 +30,8 @@
 
 /* Sockets (connections) an nbd backing takes at most. */
 #define CINDERBLK_NBD_MAX_CONNECTIONS	16
+/* Room for an nbd device's NBD_URI, its NUL included. */
+#define CINDERBLK_NBD_URI_MAX		256
 
 /*
  * Permissions: DEV_ADD, DEV_REMOVE, DEV_RESIZE, DEV_SUSPEND, DEV_RESUME and
@@ -85,7 +87,11 @@
  * is sent again elsewhere. Each lost connection sends a LINK_DOWN event
  * (LIVE_CONNECTIONS says how many remain), each socket handed in a
  * LINK_UP. Removing the device sends NBD_CMD_DISC on every connection; a
- * forced remove fails waiting requests at once.
+ * forced remove fails waiting requests at once. NBD_URI, optional at ADD
+ * (not at RECONFIGURE), is where userspace connected (nbd://host:port/
+ * export): the module never reads it, but keeps it and reports it in
+ * replies and sysfs ("backing"), so that a reconnecting daemon knows
+ * where to go without any other record.
  *
  * Errors, the same from netlink and ioctl unless said otherwise:
  *   EINVAL   - a required attribute is missing: ADD needs SIZE, VOLUME_ID,
@@ -132,7 +138,8 @@
  *              NBD_MAX_PAYLOAD below 4096 or the logical block size;
  *              NR_HW_QUEUES other than the number of sockets;
  *              RECONFIGURE with more sockets than lost connections, other
- *              NBD_FLAGS, or between nbd and another backing type;
+ *              NBD_FLAGS, NBD_URI, or between nbd and another backing
+ *              type; NBD_URI of CINDERBLK_NBD_URI_MAX bytes or more;
  *   ERANGE   - netlink only: BACKING_TYPE, NR_HW_QUEUES (> 64), QUEUE_DEPTH
  *              (> 4096), IO_TIMEOUT_MS or DEAD_TIMEOUT_MS (> 3600000)
  *              outside the policy.
@@ -167,7 +174,7 @@
  * device: INDEX, VOLUME_ID, SIZE, STATE, DISK_NAME, LOGICAL_BLOCK_SIZE,
  * PHYSICAL_BLOCK_SIZE, FLAGS, BACKING_TYPE, NR_HW_QUEUES, QUEUE_DEPTH,
  * IO_TIMEOUT_MS, OPEN_COUNT, STATS, and for nbd CONNECTIONS,
- * LIVE_CONNECTIONS and DEAD_TIMEOUT_MS. FLAGS are the flags in effect:
+ * LIVE_CONNECTIONS, DEAD_TIMEOUT_MS and NBD_URI (when given). FLAGS are the flags in effect:
  * DISCARD, WRITE_ZEROES and FUA are dropped when the backing cannot do
  * them (or the device is read-only). Events carry INDEX, VOLUME_ID, SIZE, STATE and
  * DISK_NAME, and for nbd CONNECTIONS and LIVE_CONNECTIONS.
@@ -237,6 +244,7 @@ enum cinderblk_attr {
 	CINDERBLK_ATTR_DEAD_TIMEOUT_MS,	/* u32, 0..3600000, 0 = 60000 */
 	CINDERBLK_ATTR_CONNECTIONS,	/* u32, connection slots (out) */
 	CINDERBLK_ATTR_LIVE_CONNECTIONS, /* u32, connected now (out) */
+	CINDERBLK_ATTR_NBD_URI,		/* string, < CINDERBLK_NBD_URI_MAX */
 	__CINDERBLK_ATTR_MAX,
 };
 

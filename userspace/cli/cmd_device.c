@@ -25,6 +25,7 @@
 #include <linux/cinderblk.h>
 
 #include "cinderlib/kernel.h"
+#include "cinderlib/nbd.h"
 #include "cli.h"
 #include "cli_output.h"
 
@@ -391,6 +392,14 @@ static struct json_object *dev_json(const struct cl_dev_info *info)
 			       json_object_new_int64(info->queue_depth));
 	json_object_object_add(o, "io_timeout_ms",
 			       json_object_new_int64(info->io_timeout_ms));
+	if (info->backing_type == CL_BACKING_NBD) {
+		json_object_object_add(o, "connections",
+				       json_object_new_int64(info->connections));
+		json_object_object_add(o, "live_connections",
+				       json_object_new_int64(info->live_connections));
+		json_object_object_add(o, "dead_timeout_ms",
+				       json_object_new_int64(info->dead_timeout_ms));
+	}
 	if (info->has_stats) {
 		const struct cl_dev_stats *s = &info->stats;
 		struct json_object *st = json_object_new_object();
@@ -407,6 +416,11 @@ static struct json_object *dev_json(const struct cl_dev_info *info)
 		STAT(errors);
 		STAT(inflight);
 		STAT(timeouts);
+		if (info->backing_type == CL_BACKING_NBD) {
+			STAT(link_downs);
+			STAT(reconnects);
+			STAT(requeues);
+		}
 #undef STAT
 		json_object_object_add(o, "stats", st);
 	}
@@ -480,6 +494,47 @@ static int add_op(struct cl_kernel *k, void *data, struct cl_error *err)
 	return cl_kernel_dev_add(k, job->spec, &job->info, err);
 }
 
+struct nbd_add_job {
+	struct cl_nbd_attach attach;
+	struct cl_dev_info info;
+};
+
+static int nbd_add_op(struct cl_kernel *k, void *data, struct cl_error *err)
+{
+	struct nbd_add_job *job = data;
+
+	return cl_nbd_attach(k, &job->attach, &job->info, err);
+}
+
+/* device add --nbd URI: the export's size, block sizes and flags rule. */
+static int add_nbd(struct nbd_add_job *job, bool as_json)
+{
+	char node[64];
+	int ret;
+
+	ret = run_on_kernel(nbd_add_op, job, "add device");
+	if (ret)
+		return ret;
+	snprintf(node, sizeof(node), DEV_DIR "%s", job->info.disk_name);
+	wait_for_node(node);
+	if (as_json || cli_globals.json)
+		print_json(dev_json(&job->info));
+	else
+		printf("%s\n", node);
+	return CLI_EXIT_OK;
+}
+
+/* Seconds into milliseconds, 1..3600. */
+static int parse_seconds(const char *text, uint32_t *ms)
+{
+	uint32_t s;
+
+	if (parse_u32(text, &s) || s < 1 || s > 3600)
+		return -1;
+	*ms = s * 1000;
+	return 0;
+}
+
 static int cmd_add(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -492,11 +547,17 @@ static int cmd_add(int argc, char **argv)
 		{ "no-discard", no_argument, NULL, 'D' },
 		{ "remap", no_argument, NULL, 'm' },
 		{ "extent", required_argument, NULL, 'e' },
+		{ "nbd", required_argument, NULL, 'n' },
+		{ "connections", required_argument, NULL, 'c' },
+		{ "io-timeout", required_argument, NULL, 'T' },
+		{ "dead-timeout", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	const char *file = NULL, *volume_id = NULL;
+	struct nbd_add_job nbd = { 0 };
+	bool other_than_nbd = false;
 	struct extent_list extents = { 0 };
 	struct cl_extent whole;
 	struct cl_dev_spec spec;
@@ -507,8 +568,33 @@ static int cmd_add(int argc, char **argv)
 	int c, fd, ret;
 
 	cl_dev_spec_init(&spec);
-	while ((c = getopt_long(argc, argv, "f:ru:i:b:s:me:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:ru:i:b:s:me:n:c:h", opts,
+				NULL)) != -1) {
+		if (strchr("fbsmeD", c))
+			other_than_nbd = true;
 		switch (c) {
+		case 'n':
+			nbd.attach.uri = optarg;
+			break;
+		case 'c':
+			if (parse_u32(optarg, &nbd.attach.connections) ||
+			    !nbd.attach.connections ||
+			    nbd.attach.connections > 16) {
+				cli_error("bad --connections '%s': 1 to 16", optarg);
+				return CLI_EXIT_USAGE;
+			}
+			break;
+		case 'T':
+		case 't':
+			if (parse_seconds(optarg, c == 'T' ?
+					  &nbd.attach.io_timeout_ms :
+					  &nbd.attach.dead_timeout_ms)) {
+				cli_error("bad %s '%s': 1 to 3600 seconds",
+					  c == 'T' ? "--io-timeout" :
+					  "--dead-timeout", optarg);
+				return CLI_EXIT_USAGE;
+			}
+			break;
 		case 'f':
 			file = optarg;
 			break;
@@ -562,10 +648,13 @@ static int cmd_add(int argc, char **argv)
 			free(extents.v);
 			printf("Usage: cinderctl device add --file PATH [OPTIONS]\n"
 			       "       cinderctl device add --remap --file BLOCKDEV [--extent S:L:O]... [OPTIONS]\n"
+			       "       cinderctl device add --nbd nbd://HOST[:PORT]/EXPORT [OPTIONS]\n"
 			       "\n"
 			       "Attach a regular file or block device as /dev/cbdN and print\n"
 			       "the device's path. With --remap, the device's bios go straight\n"
-			       "to BLOCKDEV (held exclusively while attached; no copy).\n"
+			       "to BLOCKDEV (held exclusively while attached; no copy). With\n"
+			       "--nbd, the device is the NBD export (its size and block sizes);\n"
+			       "cinderctl daemon reconnects it when connections are lost.\n"
 			       "\n"
 			       "  -f, --file PATH        backing file or block device (required)\n"
 			       "  -m, --remap            remap backing: PATH is a block device\n"
@@ -581,6 +670,13 @@ static int cmd_add(int argc, char **argv)
 			       "  -s, --size BYTES       capacity (K/M/G/T suffixes; default: the\n"
 			       "                         size of PATH), rounded down to the block size\n"
 			       "      --no-discard       no discard / write-zeroes support\n"
+			       "  -n, --nbd URI          NBD export to attach (TCP)\n"
+			       "  -c, --connections N    nbd: connections when the export allows\n"
+			       "                         several (1..16, default 4)\n"
+			       "      --io-timeout S     nbd: seconds a request may go unanswered\n"
+			       "                         before its connection is dropped\n"
+			       "      --dead-timeout S   nbd: seconds I/O waits for a new connection\n"
+			       "                         when all are lost (default 60)\n"
 			       "      --json             print the new device as JSON\n");
 			return CLI_EXIT_OK;
 		default:
@@ -593,8 +689,18 @@ static int cmd_add(int argc, char **argv)
 		cli_error("unexpected argument '%s'", argv[optind]);
 		goto out;
 	}
-	if (!file) {
-		cli_error("device add needs --file PATH");
+	if (nbd.attach.uri && other_than_nbd) {
+		cli_error("--nbd takes the export's size and blocks: no --file, --remap, --extent, --size, --block-size or --no-discard");
+		goto out;
+	}
+	if (!nbd.attach.uri && (nbd.attach.connections ||
+				nbd.attach.io_timeout_ms ||
+				nbd.attach.dead_timeout_ms)) {
+		cli_error("--connections, --io-timeout and --dead-timeout need --nbd");
+		goto out;
+	}
+	if (!file && !nbd.attach.uri) {
+		cli_error("device add needs --file PATH or --nbd URI");
 		goto out;
 	}
 	if (extents.n && !remap) {
@@ -615,6 +721,12 @@ static int cmd_add(int argc, char **argv)
 
 		uuid_generate_random(u);
 		uuid_unparse_lower(u, uuid_text);
+	}
+	if (nbd.attach.uri) {
+		nbd.attach.volume_id = uuid_text;
+		nbd.attach.read_only = read_only;
+		ret = add_nbd(&nbd, want_json);
+		goto out;
 	}
 
 	ret = open_backing(file, read_only, &fd);
@@ -815,6 +927,11 @@ static void print_dev_text(const struct cl_dev_info *info)
 		       info->queue_depth);
 	if (info->io_timeout_ms)
 		printf("I/O timeout:   %u ms\n", info->io_timeout_ms);
+	if (info->backing_type == CL_BACKING_NBD) {
+		printf("connections:   %u of %u\n", info->live_connections,
+		       info->connections);
+		printf("dead timeout:  %u ms\n", info->dead_timeout_ms);
+	}
 	if (info->has_stats) {
 		const struct cl_dev_stats *s = &info->stats;
 
@@ -828,6 +945,11 @@ static void print_dev_text(const struct cl_dev_info *info)
 		printf("errors:        %" PRIu64 "\n", s->errors);
 		printf("in flight:     %" PRIu64 "\n", s->inflight);
 		printf("timeouts:      %" PRIu64 "\n", s->timeouts);
+		if (info->backing_type == CL_BACKING_NBD) {
+			printf("link downs:    %" PRIu64 "\n", s->link_downs);
+			printf("reconnects:    %" PRIu64 "\n", s->reconnects);
+			printf("requeues:      %" PRIu64 "\n", s->requeues);
+		}
 	}
 }
 

@@ -156,7 +156,7 @@ static int attach_conn(struct cl_context *ctx, struct cl_kernel *k,
 	type = cl_connector_find(conn->driver_volume_type);
 	if (!type)
 		return cl_error_set(err, -EPROTONOSUPPORT,
-				    "connection %s: no local connector for connection type '%s' (supported: file, block)",
+				    "connection %s: no local connector for connection type '%s' (supported: file, block, nbd)",
 				    conn->id, conn->driver_volume_type ?
 				    conn->driver_volume_type : "");
 	ret = cl_store_get_volume(ctx, conn->volume_id, &vol, err);
@@ -166,6 +166,9 @@ static int attach_conn(struct cl_context *ctx, struct cl_kernel *k,
 	req.size = vol->size * GIB;
 	req.read_only = conn->attach_mode == CL_ATTACH_RO;
 	req.data = &conn->connection_data;
+	req.nbd_connections = ctx->nbd_connections;
+	req.nbd_io_timeout_ms = ctx->nbd_io_timeout_ms;
+	req.nbd_dead_timeout_ms = ctx->nbd_dead_timeout_ms;
 	ret = type->connect_volume(k, &req, &info, err);
 	cl_volume_free(vol);
 	if (ret)

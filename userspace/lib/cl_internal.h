@@ -36,6 +36,9 @@ struct cl_context {
 	char *host;
 	char *driver_dir;
 	bool fail_on_missing_backend;
+	unsigned int nbd_connections;	/* cl_setup_options' */
+	unsigned int nbd_io_timeout_ms;
+	unsigned int nbd_dead_timeout_ms;
 	enum cl_log_level log_level;
 	cl_log_fn log_fn;
 	void *log_data;
@@ -163,6 +166,10 @@ struct cl_attach_request {
 	uint64_t size;			/* bytes */
 	bool read_only;
 	const struct cl_dict *data;	/* connection_info.data */
+	/* nbd: the context's settings, 0 for the defaults */
+	unsigned int nbd_connections;
+	unsigned int nbd_io_timeout_ms;
+	unsigned int nbd_dead_timeout_ms;
 };
 
 struct cl_connector_type {
@@ -175,7 +182,14 @@ struct cl_connector_type {
 
 extern const struct cl_connector_type cl_connector_file;
 extern const struct cl_connector_type cl_connector_block;
+extern const struct cl_connector_type cl_connector_nbd;
 const struct cl_connector_type *cl_connector_find(const char *type);
+/*
+ * connector_nbd.c: new connections for the lost ones of nbd device @dev,
+ * to the export of its NBD URI, handed in with RECONFIGURE.
+ */
+int cl_nbd_reconnect_device(struct cl_kernel *k, const struct cl_dev_info *dev,
+			    struct cl_error *err);
 /* connector_file.c: a device on the file at @path (@want_block: a block
  * device) with @backing (CL_BACKING_FILE or, for a block device, REMAP). */
 int cl_connect_path(struct cl_kernel *k, const struct cl_attach_request *req,

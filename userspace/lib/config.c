@@ -17,7 +17,7 @@
 static const char *const default_keys[] = {
 	"enabled_backends", "persistence", "persistence_path", "lock_path",
 	"host", "driver_dir", "fail_on_missing_backend", "debug", "state_dir",
-	"log_level",
+	"log_level", "nbd_connections", "nbd_io_timeout", "nbd_dead_timeout",
 };
 
 #define NR_DEFAULT_KEYS (sizeof(default_keys) / sizeof(default_keys[0]))
@@ -108,6 +108,26 @@ static int set_bool(struct parse_state *ps, const char *key, bool *dst)
 	return 0;
 }
 
+/* An unsigned number in [@min, @max] times @scale into @dst (0: unset). */
+static int set_uint(struct parse_state *ps, const char *key, unsigned int min,
+		    unsigned int max, unsigned int scale, unsigned int *dst)
+{
+	const char *v = cl_dict_get(&ps->defaults, key);
+	char *end;
+	unsigned long n;
+
+	if (!v)
+		return 0;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || end == v || *end || v[0] == '-' || n < min || n > max)
+		return cl_error_set(ps->err, -EINVAL,
+				    "%s: %s = '%s' is not a number from %u to %u",
+				    ps->cfg->path, key, v, min, max);
+	*dst = (unsigned int)n * scale;
+	return 0;
+}
+
 static char *trim(char *s)
 {
 	char *end;
@@ -166,6 +186,16 @@ static int apply(struct parse_state *ps)
 		       &cfg->fail_on_missing_backend);
 	if (!ret)
 		ret = set_bool(ps, "debug", &debug);
+	/* The nbd connector's: connections, and timeouts in seconds. */
+	if (!ret)
+		ret = set_uint(ps, "nbd_connections", 1, 16, 1,
+			       &cfg->nbd_connections);
+	if (!ret)
+		ret = set_uint(ps, "nbd_io_timeout", 1, 3600, 1000,
+			       &cfg->nbd_io_timeout_ms);
+	if (!ret)
+		ret = set_uint(ps, "nbd_dead_timeout", 1, 3600, 1000,
+			       &cfg->nbd_dead_timeout_ms);
 	if (ret)
 		return ret;
 	cfg->log_level = debug ? CL_LOG_DEBUG : CL_LOG_WARNING;
@@ -371,6 +401,9 @@ int cl_setup_from_config(const struct cl_config *cfg, cl_log_fn log_fn,
 		.host = cfg->host,
 		.driver_dir = cfg->driver_dir,
 		.fail_on_missing_backend = cfg->fail_on_missing_backend,
+		.nbd_connections = cfg->nbd_connections,
+		.nbd_io_timeout_ms = cfg->nbd_io_timeout_ms,
+		.nbd_dead_timeout_ms = cfg->nbd_dead_timeout_ms,
 		.log_level = cfg->log_level,
 		.log_fn = log_fn,
 		.log_data = log_data,

@@ -2,7 +2,7 @@
 /*
  * Connectors (the os-brick part): this host's connector properties, and the
  * table of connection types that can be turned into a local cinderblk
- * device. A new transport (nbd) adds one entry here and its own file.
+ * device. A transport is one entry here and a file of its own.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,6 +19,7 @@
 static const struct cl_connector_type *const connector_types[] = {
 	&cl_connector_file,
 	&cl_connector_block,
+	&cl_connector_nbd,
 };
 
 const struct cl_connector_type *cl_connector_find(const char *type)

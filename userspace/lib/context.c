@@ -23,6 +23,9 @@ int cl_setup(const struct cl_setup_options *opts, struct cl_context **out,
 	if (!ctx)
 		return cl_error_set(err, -ENOMEM, "out of memory");
 	ctx->fail_on_missing_backend = opts->fail_on_missing_backend;
+	ctx->nbd_connections = opts->nbd_connections;
+	ctx->nbd_io_timeout_ms = opts->nbd_io_timeout_ms;
+	ctx->nbd_dead_timeout_ms = opts->nbd_dead_timeout_ms;
 	ctx->log_level = opts->log_level;
 	ctx->log_fn = opts->log_fn;
 	ctx->log_data = opts->log_data;

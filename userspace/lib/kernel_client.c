@@ -34,6 +34,7 @@
 /* The public enums mirror the uapi ones; keep them in step. */
 _Static_assert(CL_DEV_INDEX_ANY == CINDERBLK_INDEX_ANY, "index any");
 _Static_assert(CL_VOLUME_ID_LEN == CINDERBLK_VOLUME_ID_LEN, "volume id");
+_Static_assert(CL_NBD_URI_MAX == CINDERBLK_NBD_URI_MAX, "nbd uri");
 _Static_assert((int)CL_DEV_READ_ONLY == (int)CINDERBLK_F_READ_ONLY &&
 	       (int)CL_DEV_DISCARD == (int)CINDERBLK_F_DISCARD &&
 	       (int)CL_DEV_WRITE_ZEROES == (int)CINDERBLK_F_WRITE_ZEROES &&
@@ -91,6 +92,7 @@ static const char *const attr_names[CINDERBLK_ATTR_MAX + 1] = {
 	[CINDERBLK_ATTR_DEAD_TIMEOUT_MS] = "dead connection timeout",
 	[CINDERBLK_ATTR_CONNECTIONS] = "connections",
 	[CINDERBLK_ATTR_LIVE_CONNECTIONS] = "live connections",
+	[CINDERBLK_ATTR_NBD_URI] = "NBD URI",
 };
 
 static const char *attr_name(unsigned int type)
@@ -361,6 +363,7 @@ static struct nla_policy dev_policy[CINDERBLK_ATTR_MAX + 1] = {
 	[CINDERBLK_ATTR_DEAD_TIMEOUT_MS] = { .type = NLA_U32 },
 	[CINDERBLK_ATTR_CONNECTIONS] = { .type = NLA_U32 },
 	[CINDERBLK_ATTR_LIVE_CONNECTIONS] = { .type = NLA_U32 },
+	[CINDERBLK_ATTR_NBD_URI] = { .type = NLA_STRING },
 };
 
 static struct nla_policy stats_policy[CINDERBLK_STAT_MAX + 1] = {
@@ -450,6 +453,8 @@ static int parse_dev_info(struct nlmsghdr *nlh, struct cl_dev_info *info)
 	info->connections = get_u32(tb, CINDERBLK_ATTR_CONNECTIONS);
 	info->live_connections = get_u32(tb, CINDERBLK_ATTR_LIVE_CONNECTIONS);
 	info->dead_timeout_ms = get_u32(tb, CINDERBLK_ATTR_DEAD_TIMEOUT_MS);
+	copy_string(info->nbd_uri, sizeof(info->nbd_uri),
+		    tb[CINDERBLK_ATTR_NBD_URI]);
 	if (tb[CINDERBLK_ATTR_STATS]) {
 		if (parse_stats(tb[CINDERBLK_ATTR_STATS], &info->stats) < 0)
 			return -EPROTO;
@@ -664,7 +669,9 @@ static int put_backing(struct nl_msg *msg, const struct cl_dev_spec *spec)
 	     put_u32_if(msg, CINDERBLK_ATTR_NBD_MAX_PAYLOAD,
 			spec->nbd_max_payload) < 0 ||
 	     put_u32_if(msg, CINDERBLK_ATTR_DEAD_TIMEOUT_MS,
-			spec->dead_timeout_ms) < 0))
+			spec->dead_timeout_ms) < 0 ||
+	     (spec->nbd_uri &&
+	      nla_put_string(msg, CINDERBLK_ATTR_NBD_URI, spec->nbd_uri) < 0)))
 		return -1;
 	return 0;
 }

@@ -261,6 +261,16 @@ struct cl_setup_options {
 	 * false: they load, and driver operations on them fail with -ENODEV.
 	 */
 	bool fail_on_missing_backend;
+	/*
+	 * The nbd connector (remote attach): connections per device when
+	 * the export allows several (0: 4), how long a request may go
+	 * unanswered before its connection is dropped (0: the module's
+	 * io_timeout_ms), and how long I/O waits for a new connection when
+	 * all are lost (0: 60 s).
+	 */
+	unsigned int nbd_connections;
+	unsigned int nbd_io_timeout_ms;
+	unsigned int nbd_dead_timeout_ms;
 	enum cl_log_level log_level;
 	cl_log_fn log_fn;		/* NULL: no logging */
 	void *log_data;
@@ -321,6 +331,10 @@ struct cl_config {
 	char *host;
 	char *driver_dir;
 	bool fail_on_missing_backend;
+	/* [DEFAULT] nbd_connections, nbd_io_timeout, nbd_dead_timeout */
+	unsigned int nbd_connections;
+	unsigned int nbd_io_timeout_ms;
+	unsigned int nbd_dead_timeout_ms;
 	enum cl_log_level log_level;
 	size_t nr_backends;
 	struct cl_backend_config *backends;
@@ -684,6 +698,15 @@ CL_API const char *cl_device_state_name(enum cl_device_state state);
 CL_API int cl_connection_reconcile(struct cl_context *ctx, bool dry_run,
 				   struct cl_connection_list *stale,
 				   struct cl_error *err);
+/*
+ * Remote attach: give the nbd device cbd<@index> new connections for those
+ * it lost, to the export the kernel recorded at the add (what cinderctl
+ * daemon does on each link-down event). 0 when nothing was lost; -ENOENT
+ * when the device has no recorded address; the connect or handshake
+ * error (naming the server) otherwise.
+ */
+CL_API int cl_device_reconnect(struct cl_context *ctx, uint32_t index,
+			       struct cl_error *err);
 
 /* ---------------------------------------------------------------------- */
 /* Key/value store (cross-host coordination).                              */

@@ -32,6 +32,7 @@ extern "C" {
 /* A volume id is a UUID in text form: 36 characters. */
 #define CL_VOLUME_ID_LEN	36
 #define CL_DISK_NAME_MAX	32
+#define CL_NBD_URI_MAX		256	/* with its NUL */
 
 /* Device flags (same values as the kernel's enum cinderblk_dev_flags). */
 enum cl_dev_flag {
@@ -94,6 +95,8 @@ struct cl_dev_spec {
 	uint32_t nbd_flags;
 	uint32_t nbd_max_payload;
 	uint32_t dead_timeout_ms;
+	/* Where the sockets go (nbd://host:port/export), kept for reconnects. */
+	const char *nbd_uri;
 	uint32_t nr_hw_queues;
 	uint32_t queue_depth;
 	uint32_t io_timeout_ms;
@@ -137,6 +140,7 @@ struct cl_dev_info {
 	uint32_t connections;
 	uint32_t live_connections;
 	uint32_t dead_timeout_ms;
+	char nbd_uri[CL_NBD_URI_MAX];		/* "" when none was given */
 	bool has_stats;
 	struct cl_dev_stats stats;
 };

@@ -8,10 +8,13 @@
 #ifndef CINDERLIB_NBD_H
 #define CINDERLIB_NBD_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cinderlib/api.h"
 #include "cinderlib/error.h"
+#include "cinderlib/kernel.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -30,6 +33,9 @@ extern "C" {
 #define CL_NBD_FLAG_SEND_RESIZE		(1u << 9)
 #define CL_NBD_FLAG_SEND_CACHE		(1u << 10)
 #define CL_NBD_FLAG_SEND_FAST_ZERO	(1u << 11)
+
+/* Connections of an nbd attach when the export allows several. */
+#define CL_NBD_DEFAULT_CONNECTIONS	4
 
 /* The largest export name the protocol allows a client to send. */
 #define CL_NBD_MAX_NAME 4096
@@ -65,6 +71,38 @@ struct cl_nbd_export {
  */
 CL_API int cl_nbd_handshake(int fd, const char *name, int timeout_ms,
 			    struct cl_nbd_export *out, struct cl_error *err);
+
+/* What cl_nbd_attach() attaches. */
+struct cl_nbd_attach {
+	const char *uri;		/* nbd://HOST[:PORT]/EXPORT */
+	const char *volume_id;		/* UUID text for the device */
+	/* Connections when the export allows several; 0: the default. */
+	unsigned int connections;
+	bool read_only;
+	uint32_t io_timeout_ms;		/* 0: the module's */
+	uint32_t dead_timeout_ms;	/* 0: 60 s */
+};
+
+/*
+ * Connect to the export at @a->uri (TCP), negotiate every connection,
+ * and add an nbd device of its size on them (the kernel keeps the URI for
+ * reconnects). The error names the server and says what it answered.
+ */
+CL_API int cl_nbd_attach(struct cl_kernel *k, const struct cl_nbd_attach *a,
+			 struct cl_dev_info *out, struct cl_error *err);
+
+/*
+ * NBD URIs of TCP exports, as the kernel keeps them for reconnects:
+ * nbd://HOST:PORT/EXPORT (an IPv6 HOST in brackets, EXPORT
+ * percent-encoded, PORT 10809 when absent). Format: 0 or -ENAMETOOLONG.
+ * Parse: 0, -EINVAL for what is not such a URI, -ENAMETOOLONG when a
+ * part does not fit its buffer.
+ */
+CL_API int cl_nbd_uri_format(const char *host, const char *port,
+			     const char *export, char *uri, size_t len);
+CL_API int cl_nbd_uri_parse(const char *uri, char *host, size_t host_len,
+			    char *port, size_t port_len, char *export,
+			    size_t export_len);
 
 #ifdef __cplusplus
 }
