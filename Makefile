@@ -15,6 +15,10 @@ export BUILD
 # The kernel build tree, looked up when a recipe needs it and not when make
 # starts: `make check` and `make demo` install the headers first. KDIR= on
 # the command line or in the environment overrides it.
+PREFIX ?= /usr/local
+# systemd units: cinderctl daemon (and what else runs at boot).
+SYSTEMD_UNIT_DIR ?= /lib/systemd/system
+
 kdir = $(or $(KDIR),$(shell $(CURDIR)/scripts/find-kdir))
 
 .PHONY: all module userspace drivers tests kselftest check deps demo \
@@ -60,6 +64,10 @@ install: all
 	$(MAKE) -C userspace install
 	$(MAKE) -C drivers install
 	scripts/install-module
+	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
+	for u in systemd/*.service; do \
+		sed 's|@BINDIR@|$(PREFIX)/bin|g' $$u > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$${u#systemd/}; \
+	done
 
 clean:
 	-test -z "$(kdir)" || $(MAKE) -C $(kdir) M=$(CURDIR) clean

@@ -27,8 +27,8 @@ netns_setup() {
 }
 
 netns_teardown() {
-	ip link del cbd-veth-i 2>/dev/null
-	ip netns del cbd-tgt 2>/dev/null
+	ip link del cbd-veth-i 2>/dev/null || true
+	ip netns del cbd-tgt 2>/dev/null || true
 	return 0
 }
 
