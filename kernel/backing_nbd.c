@@ -104,6 +104,8 @@ struct cbd_nbd_conn {
 	struct task_struct *rx;		/* the receiver of sock */
 	u32 gen;			/* bumped for each socket put here */
 	bool alive;			/* under nb->lock; read with READ_ONCE */
+	/* Sent with MSG_MORE, not pushed yet (under tx_lock). */
+	bool unpushed;
 	/* A flush of the backing's own (suspend), outside blk-mq. */
 	bool flush_pending;		/* under tx_lock to set, rx to clear */
 	u32 flush_seq;
@@ -207,7 +209,7 @@ static int cbd_nbd_xmit_buf(struct socket *sock, bool send, void *buf,
 
 /* Move the request's data between its pages and the socket. */
 static int cbd_nbd_xmit_data(struct socket *sock, struct request *rq,
-			     bool send, unsigned int *done)
+			     bool send, int last_flags, unsigned int *done)
 {
 	unsigned int left = blk_rq_bytes(rq);
 	struct req_iterator it;
@@ -220,7 +222,8 @@ static int cbd_nbd_xmit_data(struct socket *sock, struct request *rq,
 		iov_iter_bvec(&iter, send ? ITER_SOURCE : ITER_DEST, &bv, 1,
 			      bv.bv_len);
 		ret = cbd_nbd_xmit(sock, send, &iter,
-				   send ? (left ? MSG_MORE : 0) : MSG_WAITALL,
+				   send ? (left ? MSG_MORE : last_flags) :
+				   MSG_WAITALL,
 				   done);
 		if (ret)
 			return ret;
@@ -399,7 +402,7 @@ static int cbd_nbd_recv_reply(struct cbd_nbd_conn *conn, struct socket *sock)
 	}
 
 	if (!error && req_op(rq) == REQ_OP_READ) {
-		ret = cbd_nbd_xmit_data(sock, rq, false, &done);
+		ret = cbd_nbd_xmit_data(sock, rq, false, 0, &done);
 		if (ret) {
 			/* Short read: the request goes with the connection. */
 			spin_lock(&cmd->lock);
@@ -521,11 +524,58 @@ static int cbd_nbd_command(struct cbd_nbd_backing *nb, struct request *rq,
 	}
 }
 
+/*
+ * Requests of one dispatch go out with MSG_MORE but for the last, so that
+ * TCP packs a batch into few segments. What was held back on the other
+ * connections goes out with the last request (or at commit_rqs).
+ */
+static void cbd_nbd_push_all(struct cbd_nbd_backing *nb)
+{
+	struct cbd_nbd_conn *conn;
+	unsigned int i;
+
+	for (i = 0; i < nb->nr_conns; i++) {
+		conn = &nb->conns[i];
+		if (!READ_ONCE(conn->unpushed))
+			continue;
+		mutex_lock(&conn->tx_lock);
+		if (conn->unpushed && READ_ONCE(conn->alive) &&
+		    sk_is_tcp(conn->sock->sk)) {
+			/* Uncorking pushes what waits in the socket. */
+			tcp_sock_set_cork(conn->sock->sk, true);
+			tcp_sock_set_cork(conn->sock->sk, false);
+		}
+		conn->unpushed = false;
+		mutex_unlock(&conn->tx_lock);
+	}
+}
+
+static void cbd_nbd_commit(struct cbd_backing *b)
+{
+	cbd_nbd_push_all(to_nbd(b));
+}
+
+static blk_status_t cbd_nbd_send(struct cbd_nbd_backing *nb,
+				 struct request *rq, bool last);
+
 static blk_status_t cbd_nbd_queue_rq(struct cbd_backing *b, struct request *rq)
 {
 	struct cbd_nbd_backing *nb = to_nbd(b);
+	bool last = ((struct cbd_cmd *)blk_mq_rq_to_pdu(rq))->last;
+	blk_status_t sts;
+
+	sts = cbd_nbd_send(nb, rq, last);
+	if (last)
+		cbd_nbd_push_all(nb);
+	return sts;
+}
+
+static blk_status_t cbd_nbd_send(struct cbd_nbd_backing *nb,
+				 struct request *rq, bool last)
+{
 	struct cbd_nbd_cmd *cmd = rq_to_nbd_cmd(rq);
 	struct cbd_nbd_conn *conn;
+	int more = last ? 0 : MSG_MORE;
 	bool with_data;
 	u16 flags;
 	int type, ret;
@@ -561,9 +611,11 @@ again:
 	cbd_nbd_fill_header(cmd, rq, type, flags);
 
 	ret = cbd_nbd_xmit_buf(conn->sock, true, &cmd->hdr, sizeof(cmd->hdr),
-			       with_data ? MSG_MORE : 0, NULL);
+			       with_data ? MSG_MORE : more, NULL);
 	if (!ret && with_data)
-		ret = cbd_nbd_xmit_data(conn->sock, rq, true, NULL);
+		ret = cbd_nbd_xmit_data(conn->sock, rq, true, more, NULL);
+	/* A send without MSG_MORE pushed everything before it. */
+	conn->unpushed = !ret && more;
 	mutex_unlock(&conn->tx_lock);
 	if (ret) {
 		/*
@@ -951,6 +1003,7 @@ static const struct cbd_backing_ops cbd_nbd_ops = {
 	.cmd_size	= sizeof(struct cbd_nbd_cmd),
 	.queue_rq	= cbd_nbd_queue_rq,
 	.timeout	= cbd_nbd_timeout,
+	.commit		= cbd_nbd_commit,
 	.init_cmd	= cbd_nbd_init_cmd,
 	.flush		= cbd_nbd_flush,
 	.describe	= cbd_nbd_describe,

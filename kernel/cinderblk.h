@@ -121,6 +121,11 @@ struct cbd_backing_ops {
 	 */
 	enum blk_eh_timer_return (*timeout)(struct cbd_backing *b,
 					    struct request *rq);
+	/*
+	 * A dispatch ended without its last request (blk-mq's commit_rqs):
+	 * what a backing held back for more must go out now.
+	 */
+	void (*commit)(struct cbd_backing *b);
 	/* Set up the backing's part of a request, once per tag set. */
 	void (*init_cmd)(struct cbd_backing *b, struct request *rq);
 	/* The backing's own figures for replies and events; no sleeping. */
@@ -165,6 +170,8 @@ struct cbd_backing {
 struct cbd_cmd {
 	struct cbd_device *cbd;
 	blk_status_t status;
+	/* queue_rq: the last request of this dispatch (else more follow). */
+	bool last;
 };
 
 static inline void *cbd_cmd_priv(struct cbd_cmd *cmd)

@@ -100,6 +100,7 @@ static blk_status_t cbd_queue_rq(struct blk_mq_hw_ctx *hctx,
 
 	blk_mq_start_request(rq);
 	this_cpu_inc(cbd->stats->inflight);
+	((struct cbd_cmd *)blk_mq_rq_to_pdu(rq))->last = bd->last;
 
 	if (unlikely(!b)) {
 		sts = BLK_STS_IOERR;
@@ -120,6 +121,15 @@ static blk_status_t cbd_queue_rq(struct blk_mq_hw_ctx *hctx,
 	if (unlikely(sts))
 		cbd_end_request(rq, sts);
 	return BLK_STS_OK;
+}
+
+static void cbd_commit_rqs(struct blk_mq_hw_ctx *hctx)
+{
+	struct cbd_device *cbd = hctx->queue->queuedata;
+	struct cbd_backing *b = READ_ONCE(cbd->backing);
+
+	if (b && b->ops->commit)
+		b->ops->commit(b);
 }
 
 static void cbd_complete_rq(struct request *rq)
@@ -169,6 +179,7 @@ static int cbd_init_request(struct blk_mq_tag_set *set, struct request *rq,
 
 static const struct blk_mq_ops cbd_mq_ops = {
 	.queue_rq	= cbd_queue_rq,
+	.commit_rqs	= cbd_commit_rqs,
 	.complete	= cbd_complete_rq,
 	.timeout	= cbd_timeout,
 	.init_request	= cbd_init_request,
