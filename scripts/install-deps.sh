@@ -12,7 +12,7 @@ packages="
 	libnl-3-dev libnl-genl-3-dev libjson-c-dev libsqlite3-dev uuid-dev
 	libinih-dev
 	fio sparse e2fsprogs xfsprogs util-linux udev lvm2 nbdkit
-	nbd-client qemu-utils libnbd-bin
+	nbd-client qemu-utils libnbd-bin nbdkit-plugin-dev
 	sqlite3 python3 jq iproute2
 "
 

@@ -108,6 +108,8 @@ struct json_object *cli_connection_json(const struct cl_connection *conn)
 	add(o, "connection_info", info);
 	add(o, "device_path", cli_json_string(conn->device_path));
 	add(o, "device_state", json_object_new_string(device_state(conn)));
+	if (conn->provider_data.count)
+		add(o, "provider_data", cli_dict_json(&conn->provider_data));
 	add(o, "created_at", time_json(conn->created_at));
 	add(o, "updated_at", time_json(conn->updated_at));
 	return o;
@@ -438,6 +440,8 @@ static void connection_fields(struct cli_show *s, const void *obj)
 			     "stale (device missing: run 'cinderctl connection reconcile')");
 	else
 		cli_show_add(s, "device_state", device_state(conn));
+	if (conn->provider_data.count)
+		show_dict(s, "provider_data", &conn->provider_data);
 	show_time(s, "created_at", conn->created_at);
 	show_time(s, "updated_at", conn->updated_at);
 }

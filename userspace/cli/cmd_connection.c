@@ -2,11 +2,13 @@
 /*
  * cinderctl connection: list and show the recorded connections (exports
  * of volumes to hosts, with their local device and its state), end them,
- * and clean up attachments whose device is gone.
+ * clean up attachments whose device is gone, and bring back the NBD
+ * exports of this host after a reboot.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <json-c/json.h>
 
 #include "cli.h"
 #include "cli_args.h"
@@ -124,6 +126,124 @@ static int connection_reconcile(const struct cli_action *self, int argc,
 	return cli_reconcile_run(GROUP, self, argc, argv);
 }
 
+static int connection_attach(const struct cli_action *self, int argc,
+			     char **argv)
+{
+	struct cl_connection *conn = NULL;
+	struct cl_error err = { 0 };
+	struct cl_context *ctx;
+	int ret;
+
+	if (!cli_action_ready(GROUP, self, argc, argv, 1, 1, &ctx, &ret))
+		return ret;
+	ret = cli_find_connection(ctx, argv[optind], &conn);
+	if (ret)
+		return ret;
+	if (cl_connection_attach(ctx, conn, &err))
+		ret = cli_failf(&err, "cannot attach connection %s", conn->id);
+	else if (cli_globals.json)
+		cli_connection_print(conn);
+	else
+		printf("%s\n", conn->device_path);
+	cl_connection_free(conn);
+	return ret;
+}
+
+static int connection_detach(const struct cli_action *self, int argc,
+			     char **argv)
+{
+	static const struct option opts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		CLI_OPT_HELP, CLI_OPT_JSON, { 0 }
+	};
+	struct cl_connection *conn = NULL;
+	struct cl_error err = { 0 };
+	struct cl_context *ctx;
+	bool force = false;
+	int c, ret;
+
+	while ((c = cli_next_option(GROUP, self, argc, argv, ":hf", opts,
+				    &ret)) > 0)
+		force = true;		/* -f, the only option */
+	if (c < 0)
+		return ret;
+	ret = cli_check_args(GROUP, self, argc - optind, 1, 1);
+	if (!ret)
+		ret = cli_context(&ctx);
+	if (!ret)
+		ret = cli_find_connection(ctx, argv[optind], &conn);
+	if (ret)
+		return ret;
+	if (cl_connection_detach(ctx, conn, force, &err))
+		ret = cli_failf(&err, "cannot detach connection %s", conn->id);
+	cl_connection_free(conn);
+	return ret;
+}
+
+static void print_reports(const struct cl_export_report *r, size_t n)
+{
+	static const char *const headers[] = { "CONNECTION", "VOLUME", "PORT",
+					       "EXPORT", "MESSAGE" };
+	struct json_object *a;
+	struct cli_table *t;
+
+	if (cli_globals.json) {
+		a = json_object_new_array();
+		for (size_t i = 0; i < n; i++) {
+			struct json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "connection_id",
+					       json_object_new_string(r[i].connection_id));
+			json_object_object_add(o, "volume_id",
+					       json_object_new_string(r[i].volume_id));
+			json_object_object_add(o, "port",
+					       json_object_new_string(r[i].port));
+			json_object_object_add(o, "state",
+					       json_object_new_string(cl_export_state_name(r[i].state)));
+			json_object_object_add(o, "message",
+					       json_object_new_string(r[i].message));
+			json_object_array_add(a, o);
+		}
+		cli_json_print(a);
+		return;
+	}
+	t = cli_table_new(5, headers);
+	for (size_t i = 0; i < n; i++) {
+		const char *cells[] = { r[i].connection_id, r[i].volume_id,
+					r[i].port,
+					cl_export_state_name(r[i].state),
+					r[i].message };
+
+		cli_table_add(t, cells);
+	}
+	if (cli_table_rows(t))
+		cli_table_print(t, stdout);
+	else
+		printf("no exports recorded for this host\n");
+	cli_table_free(t);
+}
+
+static int connection_restore_exports(const struct cli_action *self, int argc,
+				      char **argv)
+{
+	struct cl_export_report *reports = NULL;
+	struct cl_error err = { 0 };
+	struct cl_context *ctx;
+	size_t n = 0;
+	int ret;
+
+	if (!cli_action_ready(GROUP, self, argc, argv, 0, 0, &ctx, &ret))
+		return ret;
+	if (cl_exports_restore(ctx, &reports, &n, &err))
+		return cli_fail(&err, "cannot restore exports");
+	print_reports(reports, n);
+	for (size_t i = 0; i < n; i++)
+		if (reports[i].state == CL_EXPORT_FAILED)
+			ret = CLI_EXIT_FAILED;
+	free(reports);
+	return ret;
+}
+
 static const struct cli_action connection_actions[] = {
 	{ "list", "[OPTIONS]", "list connections",
 	  "  -v, --volume VOLUME  only the connections of this volume\n"
@@ -131,12 +251,22 @@ static const struct cli_action connection_actions[] = {
 	  connection_list },
 	{ "show", "CONNECTION", "show a connection (by id or id prefix)", NULL,
 	  connection_show },
+	{ "attach", "CONNECTION",
+	  "attach a connection of this host (made for it by 'volume connect', here or on the volume's host) as a cbd device; prints its path",
+	  NULL, connection_attach },
+	{ "detach", "CONNECTION [--force]",
+	  "remove the connection's device here; a connection this host made also ends (one another host exports stays: disconnect it there)",
+	  "  -f, --force        remove the device even while it is in use\n",
+	  connection_detach },
 	{ "disconnect", "CONNECTION...",
 	  "end connections (terminate the export, drop the record)", NULL,
 	  connection_disconnect },
 	{ "reconcile", "[--dry-run]",
 	  "clean up attachments of this host whose device is gone (reboot, manual removal)",
 	  "  -n, --dry-run      only list them\n", connection_reconcile },
+	{ "restore-exports", "",
+	  "start again the NBD exports this host serves (after a reboot); drop those whose volume is gone",
+	  NULL, connection_restore_exports },
 };
 
 static int connection_run(int argc, char **argv)
@@ -150,7 +280,7 @@ static int connection_run(int argc, char **argv)
 }
 
 static const struct cli_command connection_command = {
-	"connection", "list, show, disconnect, reconcile connections",
+	"connection", "list, show, attach, detach, disconnect connections; restore exports",
 	connection_run
 };
 CLI_COMMAND(connection_command);

@@ -355,6 +355,14 @@ static int remove_device(struct cl_connection *conn, bool force,
 	return 0;
 }
 
+static bool exported_elsewhere(struct cl_context *ctx,
+			       const struct cl_connection *conn)
+{
+	const char *th = cl_dict_get(&conn->provider_data, "target_host");
+
+	return th && strcmp(th, ctx->host) != 0;
+}
+
 int cl_connection_detach(struct cl_context *ctx, struct cl_connection *conn,
 			 bool force, struct cl_error *err)
 {
@@ -401,7 +409,11 @@ int cl_connection_detach(struct cl_context *ctx, struct cl_connection *conn,
 	/* No device any more, even if the disconnect below fails. */
 	if (cur->device_path)
 		ret = cl_connection_set_device(ctx, cur, NULL, err);
-	if (!ret)
+	/*
+	 * An export another host serves is that host's to end (os-brick's
+	 * disconnect_volume here, terminate_connection there).
+	 */
+	if (!ret && !exported_elsewhere(ctx, cur))
 		ret = cl_connection_disconnect(ctx, cur, err);
 out:
 	cl_lock_release(lock);

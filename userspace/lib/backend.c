@@ -81,6 +81,8 @@ int cl_backend_open(struct cl_context *ctx, const char *name,
 		goto fail;
 	be->driver_name = (char *)be->ops->name;
 	ret = cl_driver_check_options(be->ops, &be->options, err);
+	if (!ret)
+		ret = cl_target_config_parse(&be->options, &be->target, err);
 	if (ret)
 		goto fail;
 	be->cfg.backend_name = be->name;

@@ -13,6 +13,14 @@
 
 struct json_object;
 
+/* A backend's exports to other hosts (target.c). */
+struct cl_target_config {
+	bool nbd;			/* target_protocol = nbd */
+	char address[64];		/* target_ip_address */
+	unsigned int port;		/* target_port: the first of the range */
+	unsigned int port_range;	/* target_port_range */
+};
+
 struct cl_backend {
 	struct cl_context *ctx;
 	struct cl_backend *next;
@@ -23,6 +31,7 @@ struct cl_backend {
 	void *dl;
 	void *priv;
 	struct cl_driver_config cfg;
+	struct cl_target_config target;
 	struct cl_backend_stats stats;	/* cached by cl_backend_stats() */
 	bool have_stats;
 };
@@ -156,6 +165,36 @@ int cl_create_from(struct cl_context *ctx, struct cl_backend *be,
 		   const struct cl_volume_create_opts *opts,
 		   const struct cl_volume *src, const struct cl_snapshot *snap,
 		   struct cl_volume **out, struct cl_error *err);
+
+/*
+ * target.c: exports of volumes to other hosts. A connector is remote when
+ * its host is not this one; a backend with target_protocol = nbd then
+ * serves the volume with an nbdkit of its own (one per connection).
+ */
+int cl_target_config_parse(const struct cl_dict *options,
+			   struct cl_target_config *out, struct cl_error *err);
+bool cl_target_wanted(struct cl_context *ctx, const struct cl_backend *be,
+		      const struct cl_dict *connector);
+/*
+ * Start the export of @vol for @connector; @info holds the driver's local
+ * connection_info and is replaced by the nbd one; @provider receives what
+ * cl_target_unexport() needs.
+ */
+int cl_target_export(struct cl_context *ctx, struct cl_backend *be,
+		     const struct cl_volume *vol, const struct cl_dict *connector,
+		     enum cl_attach_mode mode, struct cl_connection_info *info,
+		     struct cl_dict *provider, struct cl_error *err);
+/* Stop the export of @conn when it has one here; 0 when none runs. */
+int cl_target_unexport(struct cl_context *ctx, const struct cl_connection *conn,
+		       struct cl_error *err);
+/* True when @conn's nbdkit runs on this host. */
+bool cl_target_export_running(struct cl_context *ctx,
+			      const struct cl_connection *conn);
+/* -EBUSY when @vol may not get another read-write host (multiattach). */
+int cl_target_check_exclusive(struct cl_context *ctx,
+			      const struct cl_volume *vol,
+			      const struct cl_dict *connector,
+			      enum cl_attach_mode mode, struct cl_error *err);
 
 /* connector.c: the table of connector types (driver_volume_type) */
 struct cl_kernel;

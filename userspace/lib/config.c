@@ -407,6 +407,7 @@ int cl_setup_from_config(const struct cl_config *cfg, cl_log_fn log_fn,
 		.log_level = cfg->log_level,
 		.log_fn = log_fn,
 		.log_data = log_data,
+		.state_dir = cfg->state_dir,
 	};
 	struct cl_context *ctx;
 	int ret;

@@ -46,11 +46,12 @@ int cl_volume_connect(struct cl_context *ctx, struct cl_volume *vol,
 {
 	struct cl_model_update upd = { 0 };
 	struct cl_connection_info info = { 0 };
+	struct cl_dict provider = { 0 };
 	struct cl_error derr = { 0 };
 	struct cl_connection *conn = NULL;
 	struct cl_volume *cur = NULL;
 	struct cl_backend *be;
-	bool exported = false;
+	bool exported = false, remote = false;
 	int ret, lock;
 
 	*out = NULL;
@@ -76,8 +77,12 @@ int cl_volume_connect(struct cl_context *ctx, struct cl_volume *vol,
 		goto out;
 	}
 	ret = cl_backend_for(ctx, cur->backend_name, &be, err);
+	/* Hosts that share a path (no target) keep their own rules. */
+	if (!ret && be->target.nbd)
+		ret = cl_target_check_exclusive(ctx, cur, connector, mode, err);
 	if (ret)
 		goto out;
+	remote = cl_target_wanted(ctx, be, connector);
 	if (be->ops->create_export) {
 		ret = be->ops->create_export(be->priv, cur, connector, &upd,
 					     &derr);
@@ -99,6 +104,17 @@ int cl_volume_connect(struct cl_context *ctx, struct cl_volume *vol,
 				   cur->id, derr.msg);
 		goto out;
 	}
+	if (remote) {
+		ret = cl_target_export(ctx, be, cur, connector, mode, &info,
+				       &provider, err);
+		if (ret) {
+			struct cl_error ignored;
+
+			be->ops->terminate_connection(be->priv, cur, connector,
+						      &ignored);
+			goto out;
+		}
+	}
 	conn = calloc(1, sizeof(*conn));
 	if (!conn || cl_dict_copy(&conn->connector, connector) ||
 	    !(conn->backend_name = strdup(be->name)) ||
@@ -116,6 +132,8 @@ int cl_volume_connect(struct cl_context *ctx, struct cl_volume *vol,
 	info.driver_volume_type = NULL;
 	conn->connection_data = info.data;
 	info.data = (struct cl_dict){ 0 };
+	conn->provider_data = provider;
+	provider = (struct cl_dict){ 0 };
 	conn->created_at = cl_now_us();
 	cur->status = CL_STATUS_IN_USE;
 	/* Connection and volume status change together. */
@@ -131,6 +149,7 @@ int cl_volume_connect(struct cl_context *ctx, struct cl_volume *vol,
 	if (ret) {
 		struct cl_error ignored;
 
+		cl_target_unexport(ctx, conn, &ignored);
 		be->ops->terminate_connection(be->priv, cur, connector,
 					      &ignored);
 	}
@@ -143,6 +162,13 @@ out:
 	cl_lock_release(lock);
 	free(info.driver_volume_type);
 	cl_dict_clear(&info.data);
+	if (provider.count) {
+		struct cl_connection unused = { .provider_data = provider };
+		struct cl_error ignored;
+
+		cl_target_unexport(ctx, &unused, &ignored);
+		cl_dict_clear(&provider);
+	}
 	if (cur && !ret)
 		cl_volume_replace(vol, cur);
 	else
@@ -209,8 +235,11 @@ int cl_connection_disconnect(struct cl_context *ctx, struct cl_connection *conn,
 		ret = check_no_local_device(ctx, cur, others.count <= 1, err);
 	if (ret)
 		goto out;
-	ret = be->ops->terminate_connection(be->priv, vol, &cur->connector,
-					    &derr);
+	/* The export goes first: no host writes while the driver lets go. */
+	ret = cl_target_unexport(ctx, cur, &derr);
+	if (!ret)
+		ret = be->ops->terminate_connection(be->priv, vol,
+						    &cur->connector, &derr);
 	if (ret) {
 		struct cl_error ignored;
 

@@ -29,7 +29,8 @@ int cl_setup(const struct cl_setup_options *opts, struct cl_context **out,
 	ctx->log_level = opts->log_level;
 	ctx->log_fn = opts->log_fn;
 	ctx->log_data = opts->log_data;
-	ctx->state_dir = cl_state_dir();
+	ctx->state_dir = opts->state_dir ? strdup(opts->state_dir)
+					 : cl_state_dir();
 	if (opts->host) {
 		ctx->host = strdup(opts->host);
 	} else {

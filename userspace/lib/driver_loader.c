@@ -22,6 +22,11 @@
 static const char *const generic_options[] = {
 	"volume_backend_name",
 	"volume_driver",
+	/* exports to other hosts (target.c) */
+	"target_protocol",
+	"target_ip_address",
+	"target_port",
+	"target_port_range",
 };
 
 #define NR_GENERIC (sizeof(generic_options) / sizeof(generic_options[0]))

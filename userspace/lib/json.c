@@ -112,6 +112,9 @@ struct json_object *cl_connection_to_jobj(const struct cl_connection *c)
 	json_object_object_add(o, "connection_info", info);
 	put_str(o, "device_path", c->device_path);
 	put_str(o, "attached_host", c->attached_host);
+	if (c->provider_data.count)
+		json_object_object_add(o, "provider_data",
+				       cl_dict_to_jobj(&c->provider_data));
 	put_time(o, "created_at", c->created_at);
 	put_time(o, "updated_at", c->updated_at);
 	return o;
@@ -409,6 +412,7 @@ int cl_connection_from_jobj(struct json_object *o, struct cl_connection **out,
 		}
 		get_str(&r, "device_path", &c->device_path, false);
 		get_str(&r, "attached_host", &c->attached_host, false);
+		get_dict(&r, "provider_data", &c->provider_data);
 		get_time(&r, "created_at", &c->created_at);
 		get_time(&r, "updated_at", &c->updated_at);
 	}

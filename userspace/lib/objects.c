@@ -217,6 +217,7 @@ void cl_connection_free(struct cl_connection *conn)
 	cl_dict_clear(&conn->connection_data);
 	free(conn->device_path);
 	free(conn->attached_host);
+	cl_dict_clear(&conn->provider_data);
 	free(conn);
 }
 
@@ -303,6 +304,7 @@ struct cl_connection *cl_connection_dup(const struct cl_connection *conn)
 	DUP_DICT(c, conn, connection_data);
 	DUP_STR(c, conn, device_path);
 	DUP_STR(c, conn, attached_host);
+	DUP_DICT(c, conn, provider_data);
 	return c;
 oom:
 	cl_connection_free(c);

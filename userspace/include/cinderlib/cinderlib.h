@@ -180,6 +180,12 @@ struct cl_connection {
 	char *attached_host;		/* connector's "host" */
 	int64_t created_at;
 	int64_t updated_at;
+	/*
+	 * What the target keeps of the connection: for an NBD export, the
+	 * host that serves it and its nbdkit (export, target_host, address,
+	 * port, pid). Empty for local connections.
+	 */
+	struct cl_dict provider_data;
 };
 
 struct cl_volume_list {
@@ -274,6 +280,12 @@ struct cl_setup_options {
 	enum cl_log_level log_level;
 	cl_log_fn log_fn;		/* NULL: no logging */
 	void *log_data;
+	/*
+	 * Where the library keeps its own files (the pid files and logs of
+	 * NBD exports; drivers are told it too); NULL: $CINDERLIB_STATE_DIR,
+	 * else /var/lib/cinderlib for root, else under $XDG_DATA_HOME.
+	 */
+	const char *state_dir;
 };
 
 struct cl_context;
@@ -591,7 +603,14 @@ CL_API int cl_snapshot_find(struct cl_context *ctx, const struct cl_filter *f,
 /*
  * Export @vol to the host described by @connector (at least "host") and
  * record the connection (driver create_export + initialize_connection).
- * The volume becomes in-use; @vol is updated.
+ * The volume becomes in-use; @vol is updated. For a connector of another
+ * host, on a backend with target_protocol = nbd, the volume is served by
+ * an nbdkit of the connection's own, to the connector's "ip"/"ips" only,
+ * and the connection_info is {"driver_volume_type": "nbd", "data": {host,
+ * port, export_name, multi_conn, access_mode, size, uri}}. -EBUSY for a
+ * read-write connection while another host has one (on a backend with
+ * target_protocol = nbd), unless the volume type's extra spec multiattach
+ * is "<is> True".
  */
 CL_API int cl_volume_connect(struct cl_context *ctx, struct cl_volume *vol,
 			     const struct cl_dict *connector,
@@ -612,6 +631,33 @@ CL_API int cl_connection_set_device(struct cl_context *ctx,
 				    struct cl_connection *conn,
 				    const char *device_path,
 				    struct cl_error *err);
+
+/* What cl_exports_restore() did with one recorded export of this host. */
+enum cl_export_state {
+	CL_EXPORT_RUNNING,	/* its nbdkit was running: left alone */
+	CL_EXPORT_RESTORED,	/* started again on its recorded port */
+	CL_EXPORT_REMOVED,	/* its volume is gone: the connection dropped */
+	CL_EXPORT_FAILED,	/* could not be restored: see message */
+};
+
+struct cl_export_report {
+	char connection_id[CL_ID_LEN];
+	char volume_id[CL_ID_LEN];
+	enum cl_export_state state;
+	char port[8];
+	char message[256];
+};
+
+CL_API const char *cl_export_state_name(enum cl_export_state state);
+/*
+ * Bring back the NBD exports this host serves (after a reboot, or an
+ * nbdkit that died): every recorded connection exported by this host gets
+ * its nbdkit again on its recorded address and port, and one whose volume
+ * is gone is dropped. *@out (free() it) receives one report per export.
+ */
+CL_API int cl_exports_restore(struct cl_context *ctx,
+			      struct cl_export_report **out, size_t *count,
+			      struct cl_error *err);
 CL_API int cl_connection_get(struct cl_context *ctx, const char *id,
 			     struct cl_connection **out, struct cl_error *err);
 CL_API int cl_connection_find(struct cl_context *ctx, const struct cl_filter *f,
@@ -660,7 +706,9 @@ CL_API int cl_connection_attach(struct cl_context *ctx,
  * mounted (the message names the mount point), or attached on another
  * host. With @force the device goes away even while in use: its users get
  * I/O errors. A recorded device that is already gone is just cleaned up.
- * Detaching a connection that no longer exists is success.
+ * Detaching a connection that no longer exists is success. A connection
+ * exported by another host (an NBD export of that host) keeps its record:
+ * only the device goes; that host's cl_connection_disconnect() ends it.
  */
 CL_API int cl_connection_detach(struct cl_context *ctx,
 				struct cl_connection *conn, bool force,

@@ -1,0 +1,143 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The whole remote-attach flow with cinderctl on both sides, two hosts in
+# two network namespaces sharing one store: target1 (namespace tgt) holds
+# a file-driver volume and connects it for node1 (the initial namespace),
+# which attaches the connection over NBD as a cbd device, writes and
+# reads; the kernel's nbd-client reads the same export; a host that was
+# not granted is refused; a second read-write host is refused; nbdkit
+# killed and brought back by restore-exports on its port, the device
+# reconnects with no error; detach on node1 keeps the export, disconnect
+# on target1 ends it. Root in the test VM; prints TAP.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=${CINDERLIB_TOP:-$(pwd)}
+: "${BUILD:=$(cd "$here/../.." && pwd)}"
+. "$top/tests/cli/tap.sh"
+. "$top/tests/vm/netns_lib.sh"
+
+out= err= rc=0
+T=$(mktemp -d /tmp/cbd-export.XXXXXX)
+REFS=/sys/module/cinderblk/parameters/live_backing_refs
+PORT=10920
+export CINDERLIB_NBDKIT_FILTER=${CINDERLIB_NBDKIT_FILTER:-$BUILD/nbdkit/ipallow.so}
+
+cleanup() {
+	for d in $("$CINDERCTL" device list --json 2>/dev/null | jq -r '.[].index' 2>/dev/null); do
+		"$CINDERCTL" device remove --force "$d" >/dev/null 2>&1
+	done
+	nbd-client -d /dev/nbd0 >/dev/null 2>&1
+	pkill -9 -f "exports/.*\.pid" 2>/dev/null
+	netns_teardown
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+# conf FILE HOST: one file backend shared by every host, one store.
+conf() {
+	cat >"$1" <<CONF
+[DEFAULT]
+host = $2
+state_dir = $T/$2
+persistence_path = $T/shared.sqlite
+enabled_backends = files
+
+[files]
+volume_driver = file
+file_volume_dir = $T/volumes
+file_volume_dir_create = true
+target_protocol = nbd
+target_ip_address = $TGT_IP
+target_port = $PORT
+target_port_range = 4
+CONF
+}
+
+tgt() { in_tgt "$CINDERCTL" --config "$T/target1.conf" "$@"; }
+node() { "$CINDERCTL" --config "$T/node1.conf" "$@"; }
+dev_field() { "$CINDERCTL" device show --json "$1" | jq -r ".$2"; }
+alive() { tr -d '\0' <"/proc/$1/cmdline" 2>/dev/null | grep -q .; }
+
+plan 17
+
+conf "$T/target1.conf" target1
+conf "$T/node1.conf" node1
+conf "$T/node9.conf" node9
+ok "two hosts in two namespaces" netns_setup
+
+run tgt volume create 1
+V=$out
+run tgt volume connect "$V" --connector host=node1 --connector ip="$INI_IP"
+C=$out
+ok "target1 connects the volume for node1" test "$rc" = 0
+VFILE=$(tgt --json volume show "$V" | jq -r .provider_location)
+[ -f "$VFILE" ] || VFILE=$(find "$T/volumes" -name "*$V*" | head -n 1)
+
+run node --json connection attach "$C"
+DEV=$(jq -r .device_path <<<"$out")
+ok "node1 attaches the connection over NBD" eval '[ "$rc" = 0 ] && [ -b "$DEV" ]'
+IDX=${DEV#/dev/cbd}
+ok "four connections (the export allows multi-conn), all live" \
+	test "$(dev_field "$IDX" connections)/$(dev_field "$IDX" live_connections)" = 4/4
+ok "the device is the volume's size" test "$(blockdev --getsize64 "$DEV")" = $((1 << 30))
+
+head -c $((8 << 20)) /dev/urandom >"$T/pattern"
+dd if="$T/pattern" of="$DEV" bs=1M seek=16 oflag=direct status=none
+ok "node1's writes land in the volume file on target1" \
+	cmp -n $((8 << 20)) "$T/pattern" <(dd if="$VFILE" bs=1M skip=16 count=8 status=none)
+ok "and read back the same through the device" \
+	cmp -n $((8 << 20)) "$T/pattern" <(dd if="$DEV" bs=1M skip=16 count=8 iflag=direct status=none)
+
+modprobe nbd nbds_max=1 2>/dev/null
+if nbd-client -N "$V" "$TGT_IP" "$PORT" /dev/nbd0 >/dev/null 2>&1; then
+	ok "the kernel's nbd-client reads the same data from our export" \
+		cmp -n $((8 << 20)) "$T/pattern" <(dd if=/dev/nbd0 bs=1M skip=16 count=8 iflag=direct status=none)
+	nbd-client -d /dev/nbd0 >/dev/null 2>&1
+else
+	tap_result 1 "the kernel's nbd-client attaches our export"
+fi
+
+# Not granted: an export for node9's address, attached from node1's.
+run tgt volume create 1
+V9=$out
+run tgt volume connect "$V9" --connector host=node9 --connector ip=10.77.0.9
+C9=$out
+run "$CINDERCTL" --config "$T/node9.conf" connection attach "$C9"
+ok "an address that was not granted is refused by the target" \
+	eval '[ "$rc" != 0 ] && [ "$(cat $REFS)" = 4 ]'
+run tgt volume connect "$V" --connector host=node2 --connector ip="$INI_IP"
+ok "a second read-write host is refused" \
+	eval '[ "$rc" = 1 ] && grep -q multiattach <<<"$err"'
+
+# nbdkit dies (a reboot of target1): restore-exports brings it back on its
+# port, the daemon's reconnect makes the connections again.
+PID=$(tgt --json connection show "$C" | jq -r .provider_data.pid)
+kill -9 "$PID"
+while alive "$PID"; do sleep 0.1; done
+run tgt --json connection restore-exports
+ok "restore-exports restarts node1's export on its port" \
+	test "$(jq -r ".[] | select(.connection_id == \"$C\") | .state + \" \" + .port" <<<"$out")" = "restored $PORT"
+for i in $(seq 50); do
+	node daemon --once >/dev/null 2>&1
+	[ "$(dev_field "$IDX" live_connections)" = 4 ] && break
+	sleep 0.2
+done
+ok "the device has its four connections again" test "$(dev_field "$IDX" live_connections)" = 4
+ok "and reads the data with no error" eval \
+	'cmp -n $((8 << 20)) "$T/pattern" <(dd if="$DEV" bs=1M skip=16 count=8 iflag=direct status=none) && [ "$(dev_field "$IDX" stats.errors)" = 0 ]'
+
+run node connection detach "$C"
+PID=$(tgt --json connection show "$C" | jq -r .provider_data.pid)
+ok "detach on node1 removes the device and keeps the export of target1" \
+	eval '[ "$rc" = 0 ] && [ ! -b "$DEV" ] && alive "$PID"'
+run node connection disconnect "$C"
+ok "node1 cannot end target1's export" \
+	eval '[ "$rc" = 1 ] && grep -q "exported by host target1" <<<"$err"'
+run tgt connection disconnect "$C"
+ok "disconnect on target1 stops nbdkit, the volume is available" \
+	eval '[ "$rc" = 0 ] && ! alive "$PID" && [ "$(tgt --json volume show "$V" | jq -r .status)" = available ]'
+ok "no socket is left" test "$(cat "$REFS")" = 0
+
+tap_done
