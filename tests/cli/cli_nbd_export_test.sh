@@ -12,8 +12,10 @@
 set -u
 . "${CINDERLIB_TOP:-.}/tests/cli/tap.sh"
 
-plan 23
+plan 27
 mkstate
+# Exports a failed test leaves behind go too.
+trap 'for p in "$STATE"/exports/*.pid; do [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null; done; rm -rf "$T"' EXIT
 
 PORT=$((20000 + RANDOM % 20000))
 cat >>"$CONF" <<CONF
@@ -21,7 +23,7 @@ host = target1
 target_protocol = nbd
 target_ip_address = 127.0.0.1
 target_port = $PORT
-target_port_range = 3
+target_port_range = 4
 CONF
 # host belongs to [DEFAULT]: move it there.
 sed -i "/^host = target1$/d; s/^\[DEFAULT\]$/[DEFAULT]\nhost = target1/" "$CONF"
@@ -120,6 +122,21 @@ ok "it has its own nbdkit on the next port" \
 	test "$P2" != "$P1" -a "$PORT2" = $((PORT + 1))
 run nbdcopy "$T/pattern" "nbd://127.0.0.1:$PORT2/$V"
 ok "the read-only export refuses writes" test "$rc" != 0
+
+run cctl volume extend "$V" 2
+ok "extend of an exported volume is refused, saying why" \
+	eval '[ "$rc" = 1 ] && grep -q "exported over NBD to host node" <<<"$err"'
+VM=$(cctl volume create 1 --extra-spec "multiattach=<is> True")
+run cctl volume connect "$VM" --connector host=node1 --connector ip=127.0.0.1
+CM1=$out
+run cctl volume connect "$VM" --connector host=node2 --connector ip=127.0.0.1
+CM2=$out
+ok "a multiattach volume takes a second read-write host" \
+	eval '[ "$rc" = 0 ] && [ "$(provider "$CM2" port)" != "$(provider "$CM1" port)" ]'
+run cctl volume connect "$VM" --connector host=node3 --connector ip=127.0.0.1 --mode ro
+ok "a fifth export finds the range of 4 ports full, and says so" \
+	eval '[ "$rc" = 1 ] && grep -q "no free port on 127.0.0.1 from $PORT to $((PORT + 3)) (raise target_port_range)" <<<"$err"'
+ok "and both end with disconnect" cctl connection disconnect "$CM1" "$CM2"
 
 # --- restore, disconnect ---------------------------------------------
 kill "$P1"

@@ -8,8 +8,9 @@
 # reads; the kernel's nbd-client reads the same export; a host that was
 # not granted is refused; a second read-write host is refused; nbdkit
 # killed and brought back by restore-exports on its port, the device
-# reconnects with no error; detach on node1 keeps the export, disconnect
-# on target1 ends it. Root in the test VM; prints TAP.
+# reconnects with no error; target1 cannot end the export or extend the
+# volume under node1's device; detach on node1 keeps the export,
+# disconnect on target1 ends it. Root in the test VM; prints TAP.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -60,7 +61,7 @@ node() { "$CINDERCTL" --config "$T/node1.conf" "$@"; }
 dev_field() { "$CINDERCTL" device show --json "$1" | jq -r ".$2"; }
 alive() { tr -d '\0' <"/proc/$1/cmdline" 2>/dev/null | grep -q .; }
 
-plan 17
+plan 19
 
 conf "$T/target1.conf" target1
 conf "$T/node1.conf" node1
@@ -127,6 +128,13 @@ done
 ok "the device has its four connections again" test "$(dev_field "$IDX" live_connections)" = 4
 ok "and reads the data with no error" eval \
 	'cmp -n $((8 << 20)) "$T/pattern" <(dd if="$DEV" bs=1M skip=16 count=8 iflag=direct status=none) && [ "$(dev_field "$IDX" stats.errors)" = 0 ]'
+
+run tgt connection disconnect "$C"
+ok "target1 will not end the export while node1's device is on it" \
+	eval '[ "$rc" = 1 ] && grep -q "attached at $DEV on host node1" <<<"$err"'
+run tgt volume extend "$V" 2
+ok "nor extend the volume under node1's device" \
+	eval '[ "$rc" = 1 ] && grep -q "exported over NBD" <<<"$err"'
 
 run node connection detach "$C"
 PID=$(tgt --json connection show "$C" | jq -r .provider_data.pid)

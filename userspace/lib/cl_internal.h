@@ -190,6 +190,13 @@ int cl_target_unexport(struct cl_context *ctx, const struct cl_connection *conn,
 /* True when @conn's nbdkit runs on this host. */
 bool cl_target_export_running(struct cl_context *ctx,
 			      const struct cl_connection *conn);
+/*
+ * -EBUSY when @vol has an NBD export: the remote device keeps its size
+ * (@what: "extend").
+ */
+int cl_target_check_not_exported(struct cl_context *ctx,
+				 const struct cl_volume *vol, const char *what,
+				 struct cl_error *err);
 /* -EBUSY when @vol may not get another read-write host (multiattach). */
 int cl_target_check_exclusive(struct cl_context *ctx,
 			      const struct cl_volume *vol,

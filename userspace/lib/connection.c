@@ -183,16 +183,26 @@ out:
 
 /*
  * A disconnect never leaves a device writing to a volume the store would
- * call available: refused while this host has the connection's device,
- * and, for the @last connection of the volume, while any cbd device here
+ * call available: refused while this host has the connection's device
+ * (or another host, sharing the store, has one on our NBD export), and, for the @last connection of the volume, while any cbd device here
  * carries the volume (one that no connection records, after a crash).
  */
-static int check_no_local_device(struct cl_context *ctx,
+static int check_no_device(struct cl_context *ctx,
 				 const struct cl_connection *conn, bool last,
 				 struct cl_error *err)
 {
 	char disk[64];
 
+	/*
+	 * The store shared, the attaching host recorded its device on our
+	 * export: ending the export would leave that device without it.
+	 */
+	if (cl_dict_get(&conn->provider_data, "export") &&
+	    cl_connection_device_state(ctx, conn) == CL_DEVICE_REMOTE)
+		return cl_error_set(err, -EBUSY,
+				    "connection %s is attached at %s on host %s: detach it there first ('cinderctl connection detach %s'), or here with --force if that host is gone",
+				    conn->id, conn->device_path,
+				    conn->attached_host, conn->id);
 	if (cl_connection_device_state(ctx, conn) == CL_DEVICE_PRESENT)
 		return cl_error_set(err, -EBUSY,
 				    "connection %s is attached at %s on this host: detach it first ('cinderctl volume detach %s')",
@@ -232,7 +242,7 @@ int cl_connection_disconnect(struct cl_context *ctx, struct cl_connection *conn,
 		ret = ctx->store_ops->get_connections(ctx->store, &f, &others,
 						      err);
 	if (!ret)
-		ret = check_no_local_device(ctx, cur, others.count <= 1, err);
+		ret = check_no_device(ctx, cur, others.count <= 1, err);
 	if (ret)
 		goto out;
 	/* The export goes first: no host writes while the driver lets go. */

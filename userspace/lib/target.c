@@ -154,6 +154,28 @@ int cl_target_check_exclusive(struct cl_context *ctx,
 	return ret;
 }
 
+int cl_target_check_not_exported(struct cl_context *ctx,
+				 const struct cl_volume *vol, const char *what,
+				 struct cl_error *err)
+{
+	struct cl_filter f = { .volume_id = vol->id };
+	struct cl_connection_list conns = { 0 };
+	int ret;
+
+	ret = ctx->store_ops->get_connections(ctx->store, &f, &conns, err);
+	for (size_t i = 0; !ret && i < conns.count; i++) {
+		const struct cl_connection *c = conns.items[i];
+
+		if (!cl_dict_get(&c->provider_data, "export"))
+			continue;
+		ret = cl_error_set(err, -EBUSY,
+				   "cannot %s volume %s: it is exported over NBD to host %s (connection %s), whose device would not follow; detach and disconnect it first",
+				   what, vol->id, c->attached_host, c->id);
+	}
+	cl_connection_list_free(&conns);
+	return ret;
+}
+
 /* The connector's addresses ("ip", then "ips" comma-separated), checked. */
 static int allowed_addresses(const struct cl_dict *connector, char *out,
 			     size_t len, struct cl_error *err)
@@ -455,11 +477,14 @@ static int start_export(struct cl_context *ctx, const struct cl_backend *be,
 		return cl_error_set(err, -errno, "cannot create %s: %s", dir,
 				    strerror(errno));
 	/* restore asks for its recorded port: only that one will do. */
-	if (spec->port)
-		return spawn_nbdkit(ctx, spec, filter, pid, err) == -EADDRINUSE ?
-		       cl_error_set(err, -EADDRINUSE,
-				    "port %u on %s is taken by another program",
-				    spec->port, spec->address) : 0;
+	if (spec->port) {
+		ret = spawn_nbdkit(ctx, spec, filter, pid, err);
+		if (ret == -EADDRINUSE)
+			ret = cl_error_set(err, ret,
+					   "port %u on %s is taken by another program",
+					   spec->port, spec->address);
+		return ret;
+	}
 	for (unsigned int p = t->port; p < t->port + t->port_range; p++) {
 		if (port_recorded(ctx, t->address, p) ||
 		    !port_free(t->address, p))

@@ -444,6 +444,8 @@ int cl_volume_extend(struct cl_context *ctx, struct cl_volume *vol,
 		goto out;
 	}
 	ret = cl_backend_for(ctx, cur->backend_name, &be, err);
+	if (!ret)
+		ret = cl_target_check_not_exported(ctx, cur, "extend", err);
 	if (ret)
 		goto out;
 	back = cur->status;
