@@ -3,7 +3,7 @@
 #
 # The whole remote-attach flow with cinderctl on both sides, two hosts in
 # two network namespaces sharing one store: target1 (namespace tgt) holds
-# a file-driver volume and connects it for node1 (the initial namespace),
+# a file-driver volume (and then an LVM one) and connects it for node1 (the initial namespace),
 # which attaches the connection over NBD as a cbd device, writes and
 # reads; the kernel's nbd-client reads the same export; a host that was
 # not granted is refused; a second read-write host is refused; nbdkit
@@ -18,6 +18,7 @@ top=${CINDERLIB_TOP:-$(pwd)}
 : "${BUILD:=$(cd "$here/../.." && pwd)}"
 . "$top/tests/cli/tap.sh"
 . "$top/tests/vm/netns_lib.sh"
+. "$top/tests/vm/lvm_lib.sh"
 
 out= err= rc=0
 T=$(mktemp -d /tmp/cbd-export.XXXXXX)
@@ -31,9 +32,13 @@ cleanup() {
 	done
 	nbd-client -d /dev/nbd0 >/dev/null 2>&1
 	pkill -9 -f "exports/.*\.pid" 2>/dev/null
+	vgremove -ff "$VG" --config "$NOUDEV" >/dev/null 2>&1 </dev/null
+	[ -n "$LOOP" ] && losetup -d "$LOOP" 2>/dev/null
 	netns_teardown
 	rm -rf "$T"
 }
+VG=cl-export
+LOOP=
 trap cleanup EXIT
 
 # conf FILE HOST: one file backend shared by every host, one store.
@@ -43,7 +48,7 @@ conf() {
 host = $2
 state_dir = $T/$2
 persistence_path = $T/shared.sqlite
-enabled_backends = files
+enabled_backends = files, lvm
 
 [files]
 volume_driver = file
@@ -53,6 +58,14 @@ target_protocol = nbd
 target_ip_address = $TGT_IP
 target_port = $PORT
 target_port_range = 4
+
+[lvm]
+volume_driver = lvm
+volume_group = $VG
+volume_clear = none
+target_protocol = nbd
+target_ip_address = $TGT_IP
+target_port = $((PORT + 10))
 CONF
 }
 
@@ -61,7 +74,7 @@ node() { "$CINDERCTL" --config "$T/node1.conf" "$@"; }
 dev_field() { "$CINDERCTL" device show --json "$1" | jq -r ".$2"; }
 alive() { tr -d '\0' <"/proc/$1/cmdline" 2>/dev/null | grep -q .; }
 
-plan 19
+plan 22
 
 conf "$T/target1.conf" target1
 conf "$T/node1.conf" node1
@@ -146,6 +159,26 @@ ok "node1 cannot end target1's export" \
 run tgt connection disconnect "$C"
 ok "disconnect on target1 stops nbdkit, the volume is available" \
 	eval '[ "$rc" = 0 ] && ! alive "$PID" && [ "$(tgt --json volume show "$V" | jq -r .status)" = available ]'
+# The same for an LVM volume: the export serves the LV's device.
+modprobe loop 2>/dev/null
+truncate -s 4G "$T/pv.img"
+LOOP=$(losetup --show -f "$T/pv.img")
+lvmc pvcreate -q "$LOOP" >/dev/null && lvmc vgcreate -q "$VG" "$LOOP" >/dev/null
+run tgt volume create 1 --backend lvm
+LV=$out
+run tgt volume connect "$LV" --connector host=node1 --connector ip="$INI_IP"
+LC=$out
+run node --json connection attach "$LC"
+LDEV=$(jq -r .device_path <<<"$out")
+ok "node1 attaches an LVM volume of target1 over NBD" \
+	eval '[ "$rc" = 0 ] && [ -b "$LDEV" ] && [ "$(blockdev --getsize64 "$LDEV")" = $((1 << 30)) ]'
+dd if="$T/pattern" of="$LDEV" bs=1M seek=100 oflag=direct status=none
+ok "its writes land in the LV on target1" \
+	cmp -n $((8 << 20)) "$T/pattern" <(dd if="/dev/$VG/volume-$LV" bs=1M skip=100 count=8 iflag=direct status=none)
+run node connection detach "$LC"
+ok "detach on node1, disconnect and delete on target1" \
+	eval '[ "$rc" = 0 ] && tgt connection disconnect "$LC" && tgt volume delete "$LV"'
+
 ok "no socket is left" test "$(cat "$REFS")" = 0
 
 tap_done

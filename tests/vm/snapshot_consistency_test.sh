@@ -25,7 +25,7 @@ export TMPDIR=$MNT
 . "$top/tests/cli/tap.sh"
 
 cleanup() {
-	[ -n "$WRITER" ] && kill "$WRITER" 2>/dev/null && wait "$WRITER" 2>/dev/null
+	[ -n "$WRITER" ] && touch "$T/stop-writer" && wait "$WRITER" 2>/dev/null
 	umount "$RO" "$FS" 2>/dev/null
 	for d in $("$CINDERCTL" device list --json 2>/dev/null | jq -r '.[].index' 2>/dev/null); do
 		"$CINDERCTL" device remove --force "$d" >/dev/null 2>&1
@@ -48,10 +48,12 @@ ok "make and mount ext4 on it" eval 'mkfs.ext4 -q -F -J size=4 \
 	-E lazy_itable_init=0,lazy_journal_init=0 "$DEV" 128M >/dev/null 2>&1 &&
 	mount "$DEV" "$FS"'
 
-# A writer that never stops: rewrites a ring of files, syncing now and then.
+# A writer that runs until told to stop: rewrites a ring of files,
+# syncing now and then. It is stopped through a file, not a signal: a
+# killed subshell leaves its dd running, holding the filesystem.
 (
 	i=0
-	while :; do
+	while [ ! -e "$T/stop-writer" ]; do
 		dd if=/dev/zero of="$FS/ring$((i % 6))" bs=64k count=16 \
 			conv=notrunc status=none 2>/dev/null
 		[ $((i % 4)) = 0 ] && sync -f "$FS" 2>/dev/null
@@ -99,7 +101,7 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 ok "the writer was running all along" kill -0 "$WRITER"
-kill "$WRITER" 2>/dev/null
+touch "$T/stop-writer"
 wait "$WRITER" 2>/dev/null
 WRITER=
 umount "$FS"
