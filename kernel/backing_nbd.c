@@ -104,6 +104,8 @@ struct cbd_nbd_conn {
 	struct task_struct *rx;		/* the receiver of sock */
 	u32 gen;			/* bumped for each socket put here */
 	bool alive;			/* under nb->lock; read with READ_ONCE */
+	/* Closed on purpose (replaced): its end is no loss (nb->lock). */
+	bool retiring;
 	/* Sent with MSG_MORE, not pushed yet (under tx_lock). */
 	bool unpushed;
 	/* A flush of the backing's own (suspend), outside blk-mq. */
@@ -290,7 +292,7 @@ static void cbd_nbd_conn_lost(struct cbd_nbd_conn *conn)
 {
 	struct cbd_nbd_backing *nb = conn->nb;
 	struct cbd_device *cbd = nb->cbd;
-	bool releasing, killed;
+	bool releasing, killed, retiring;
 	unsigned int live;
 
 	spin_lock(&nb->lock);
@@ -298,7 +300,8 @@ static void cbd_nbd_conn_lost(struct cbd_nbd_conn *conn)
 	live = --nb->live;
 	releasing = nb->releasing;
 	killed = nb->killed;
-	if (!live && !killed)
+	retiring = conn->retiring;
+	if (!live && !killed && !retiring)
 		mod_delayed_work(system_wq, &nb->dead_work,
 				 msecs_to_jiffies(nb->dead_timeout_ms));
 	spin_unlock(&nb->lock);
@@ -309,8 +312,9 @@ static void cbd_nbd_conn_lost(struct cbd_nbd_conn *conn)
 		WRITE_ONCE(conn->flush_pending, false);
 		complete(&conn->flush_done);
 	}
-	if (releasing)
-		return;	/* the tag set is gone, and no request with it */
+	/* Released: the tag set is gone. Replaced: nothing is in flight. */
+	if (releasing || retiring)
+		return;
 	/* A sender still inside the socket is done with it after this. */
 	mutex_lock(&conn->tx_lock);
 	mutex_unlock(&conn->tx_lock);
@@ -949,6 +953,79 @@ static void cbd_nbd_start(struct cbd_backing *b)
 }
 
 /*
+ * @socks[@i] into the empty slot @conn, its receiver running. On failure
+ * the slot stays empty and the sockets after @i (of @n) are put.
+ */
+static int cbd_nbd_conn_take(struct cbd_nbd_conn *conn, struct socket **socks,
+			     unsigned int i, unsigned int n,
+			     struct netlink_ext_ack *extack)
+{
+	int ret = cbd_nbd_conn_install(conn, socks[i]);
+
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "cannot start a receiver thread");
+		cbd_nbd_conn_put(conn);
+		while (++i < n)
+			sockfd_put(socks[i]);
+		return ret;
+	}
+	cbd_nbd_conn_start(conn);
+	return 0;
+}
+
+/*
+ * Every connection closed and a new socket in its slot, on a suspended
+ * device (its queue is frozen: nothing is in flight). New negotiations
+ * see what the export is now, its new size after a grow among it.
+ */
+static int cbd_nbd_replace(struct cbd_nbd_backing *nb,
+			   const struct cbd_backing_params *bp,
+			   struct netlink_ext_ack *extack)
+{
+	struct socket *socks[CINDERBLK_NBD_MAX_CONNECTIONS];
+	struct cbd_nbd_conn *conn;
+	unsigned int i;
+	int ret;
+
+	if (nb->cbd->state != CINDERBLK_STATE_SUSPENDED) {
+		NL_SET_ERR_MSG(extack, "replacing the connections needs a suspended device");
+		return -EBUSY;
+	}
+	if (bp->nr_socket_fds != nb->nr_conns) {
+		NL_SET_ERR_MSG(extack, "replacing the connections needs one socket per connection");
+		return -EINVAL;
+	}
+	ret = cbd_nbd_get_sockets(bp, socks, extack);
+	if (ret)
+		return ret;
+	for (i = 0; i < nb->nr_conns; i++) {
+		conn = &nb->conns[i];
+		spin_lock(&nb->lock);
+		conn->retiring = true;
+		spin_unlock(&nb->lock);
+		if (conn->rx)
+			cbd_nbd_disconnect(conn);
+		cbd_nbd_conn_put(conn);
+		spin_lock(&nb->lock);
+		conn->retiring = false;
+		spin_unlock(&nb->lock);
+		ret = cbd_nbd_conn_take(conn, socks, i, bp->nr_socket_fds,
+					extack);
+		if (ret)
+			break;
+	}
+	/* Slots left empty are lost connections, for the daemon to fill. */
+	spin_lock(&nb->lock);
+	if (ret && !nb->live)
+		mod_delayed_work(system_wq, &nb->dead_work,
+				 msecs_to_jiffies(nb->dead_timeout_ms));
+	spin_unlock(&nb->lock);
+	if (ret)
+		cbd_link_changed(nb->cbd, false, !READ_ONCE(nb->live));
+	return ret;
+}
+
+/*
  * Sockets for lost connections, on a live device: they take the empty
  * slots, lowest first; waiting requests go out on them.
  */
@@ -966,6 +1043,8 @@ static int cbd_nbd_reconnect(struct cbd_backing *b,
 		NL_SET_ERR_MSG(extack, "the export's flags changed: remove and add the device");
 		return -EINVAL;
 	}
+	if (bp->nbd_replace)
+		return cbd_nbd_replace(nb, bp, extack);
 	for (i = 0; i < nb->nr_conns; i++)
 		lost += !READ_ONCE(nb->conns[i].alive);
 	if (bp->nr_socket_fds > lost) {
@@ -982,15 +1061,10 @@ static int cbd_nbd_reconnect(struct cbd_backing *b,
 		conn = &nb->conns[slot++];
 		/* Its receiver saw the end and waits to be stopped. */
 		cbd_nbd_conn_put(conn);
-		ret = cbd_nbd_conn_install(conn, socks[i]);
-		if (ret) {
-			NL_SET_ERR_MSG(extack, "cannot start a receiver thread");
-			cbd_nbd_conn_put(conn);
-			while (++i < bp->nr_socket_fds)
-				sockfd_put(socks[i]);
+		ret = cbd_nbd_conn_take(conn, socks, i, bp->nr_socket_fds,
+					extack);
+		if (ret)
 			break;
-		}
-		cbd_nbd_conn_start(conn);
 		atomic64_inc(&nb->reconnects);
 		cbd_link_changed(nb->cbd, true, false);
 	}

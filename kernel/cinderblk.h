@@ -78,6 +78,7 @@ struct cbd_backing_params {
 	u32 nbd_max_payload;		/* 0: 32 MiB */
 	u32 dead_timeout_ms;		/* 0: 60 s */
 	char nbd_uri[CINDERBLK_NBD_URI_MAX];	/* "" when not given */
+	bool nbd_replace;		/* reconfigure: replace every socket */
 };
 
 /*

@@ -89,6 +89,7 @@ static const struct nla_policy cbd_genl_policy[CINDERBLK_ATTR_MAX + 1] = {
 		NLA_POLICY_FULL_RANGE(NLA_U32, &cbd_io_timeout_range),
 	[CINDERBLK_ATTR_FORCE]		= { .type = NLA_FLAG },
 	[CINDERBLK_ATTR_FREEZE]		= { .type = NLA_FLAG },
+	[CINDERBLK_ATTR_NBD_REPLACE]	= { .type = NLA_FLAG },
 	/* Answers only: never accepted in a request. */
 	[CINDERBLK_ATTR_STATE]		= { .type = NLA_REJECT },
 	[CINDERBLK_ATTR_OPEN_COUNT]	= { .type = NLA_REJECT },
@@ -408,6 +409,10 @@ static int cbd_genl_dev_add(struct sk_buff *skb, struct genl_info *info)
 	    cbd_genl_missing(info, CINDERBLK_ATTR_VOLUME_ID) ||
 	    cbd_genl_missing(info, CINDERBLK_ATTR_BACKING_TYPE))
 		return -EINVAL;
+	if (nla_get_flag(a[CINDERBLK_ATTR_NBD_REPLACE])) {
+		NL_SET_ERR_MSG(info->extack, "NBD_REPLACE is for RECONFIGURE");
+		return -EINVAL;
+	}
 	if (a[CINDERBLK_ATTR_INDEX])
 		p.index = nla_get_u32(a[CINDERBLK_ATTR_INDEX]);
 	p.size = nla_get_u64(a[CINDERBLK_ATTR_SIZE]);
@@ -549,6 +554,12 @@ static int cbd_genl_dev_reconfigure(struct sk_buff *skb,
 	ret = cbd_genl_get_backing(info, &bp);
 	if (ret)
 		return ret;
+	bp.nbd_replace = nla_get_flag(a[CINDERBLK_ATTR_NBD_REPLACE]);
+	if (bp.nbd_replace && bp.type != CINDERBLK_BACKING_NBD) {
+		NL_SET_ERR_MSG(info->extack, "NBD_REPLACE is for nbd backings");
+		kvfree(bp.extents);
+		return -EINVAL;
+	}
 	ret = cbd_dev_reconfigure(nla_get_u32(a[CINDERBLK_ATTR_INDEX]), &bp,
 				  info->extack);
 	kvfree(bp.extents);

@@ -6,13 +6,14 @@
 # nbdinfo and nbdcopy and with qemu-img, independent clients), only to the
 # connector's addresses and only under the volume's export name;
 # read-only connections get read-only exports; a second read-write host
-# is refused unless the volume type allows multiattach; disconnect stops
+# is refused unless the volume type allows multiattach; an extend on the
+# exporting host is served at once, one elsewhere refused; disconnect stops
 # nbdkit; restore-exports restarts a dead one on its port and drops one
 # whose volume is gone; bad target options and connectors are refused.
 set -u
 . "${CINDERLIB_TOP:-.}/tests/cli/tap.sh"
 
-plan 27
+plan 29
 mkstate
 # Exports a failed test leaves behind go too.
 trap 'for p in "$STATE"/exports/*.pid; do [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null; done; rm -rf "$T"' EXIT
@@ -124,8 +125,15 @@ run nbdcopy "$T/pattern" "nbd://127.0.0.1:$PORT2/$V"
 ok "the read-only export refuses writes" test "$rc" != 0
 
 run cctl volume extend "$V" 2
-ok "extend of an exported volume is refused, saying why" \
-	eval '[ "$rc" = 1 ] && grep -q "exported over NBD to host node" <<<"$err"'
+ok "extend of an exported volume on its host: new NBD connections see 2 GiB" \
+	eval '[ "$rc" = 0 ] && [ "$(nbdinfo --size "nbd://127.0.0.1:$PORT/$V")" = $((2 << 30)) ]'
+out=$(conn_json "$C1")
+ok "and the connection_info says so" \
+	test "$(json_get 'j["connection_info"]["data"]["size"]')" = $((2 << 30))
+sed 's/^host = target1$/host = node1/' "$CONF" >"$T/node1.conf"
+run "$CINDERCTL" --config "$T/node1.conf" volume extend "$V" 3
+ok "another host may not extend it: target1 holds its storage" \
+	eval '[ "$rc" = 1 ] && grep -q "host target1 exports it over NBD" <<<"$err" && [ "$(cctl --json volume show "$V" | jq -r .size)" = 2 ]'
 VM=$(cctl volume create 1 --extra-spec "multiattach=<is> True")
 run cctl volume connect "$VM" --connector host=node1 --connector ip=127.0.0.1
 CM1=$out

@@ -5,7 +5,8 @@
  * and against hostile servers scripted here on socket pairs: data round
  * trips over one and four connections, flush/discard/write-zeroes, a
  * read-only export, a server killed and restarted under a writer (the
- * requests wait, then complete on the new sockets), the dead timeout,
+ * requests wait, then complete on the new sockets), every connection
+ * replaced to see a grown export, the dead timeout,
  * forced removal while I/O waits, every broken reply, and bad input.
  * After each, live_backing_refs is back where it was: no socket is kept.
  */
@@ -433,6 +434,65 @@ TEST_F_TIMEOUT(real, server_restarts_under_a_writer, 120)
 	EXPECT_EQ(6, downs);
 	EXPECT_EQ(6, ups);
 	cl_kernel_close(events);
+}
+
+/*
+ * The export grows: a server keeps each connection's size, so the device
+ * gets new connections (suspended: nothing in flight), then its new size.
+ */
+TEST_F(real, replaced_connections_see_the_grown_export)
+{
+	struct cl_nbd_export ex, grown;
+	struct cl_dev_spec spec;
+	struct cl_dev_info info;
+	int fds[4], dev;
+
+	ASSERT_EQ(0, server_connect(&self->s, 4, fds, &ex));
+	nbd_spec(&spec, &self->d, fds, 4, &ex);
+	ASSERT_EQ(0, add_nbd(&self->d, &spec));
+	close_all(fds, 4);
+	dev = open(self->d.node, O_RDWR | O_DIRECT | O_CLOEXEC);
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, cbd_write_pattern(dev, CBD_MIB, 0, 41));
+
+	ASSERT_EQ(0, ftruncate(self->file_fd, 2 * EXPORT_SIZE));
+	ASSERT_EQ(0, server_connect(&self->s, 4, fds, &grown));
+	EXPECT_EQ(2 * EXPORT_SIZE, grown.size);
+	spec.socket_fds = fds;
+	/* Live: refused, nothing changes. */
+	EXPECT_EQ(-EBUSY, cl_kernel_dev_nbd_replace(cbd_nl(), self->d.index,
+						    &spec, NULL));
+	ASSERT_EQ(0, cl_kernel_dev_suspend(cbd_nl(), self->d.index, false,
+					   NULL));
+	/* Not one socket per connection. */
+	spec.nr_socket_fds = 3;
+	EXPECT_EQ(-EINVAL, cl_kernel_dev_nbd_replace(cbd_nl(), self->d.index,
+						     &spec, NULL));
+	spec.nr_socket_fds = 4;
+	EXPECT_EQ(0, cl_kernel_dev_nbd_replace(cbd_nl(), self->d.index,
+					       &spec, NULL));
+	close_all(fds, 4);
+	EXPECT_EQ(0, cl_kernel_dev_resize(cbd_nl(), self->d.index,
+					  2 * EXPORT_SIZE, NULL));
+	EXPECT_EQ(0, cl_kernel_dev_resume(cbd_nl(), self->d.index, NULL));
+	/* The old sockets are gone, the new ones held. */
+	EXPECT_EQ(self->refs0 + 4, wait_backing_refs(self->refs0 + 4));
+
+	EXPECT_EQ(2 * EXPORT_SIZE, cbd_bdev_size(dev));
+	EXPECT_TRUE(cbd_has_pattern(dev, CBD_MIB, 0, 41));
+	/* Past the old end: the old connections' size would refuse it. */
+	ASSERT_EQ(0, cbd_write_pattern(dev, CBD_MIB, EXPORT_SIZE + CBD_MIB,
+				       42));
+	EXPECT_EQ(0, fsync(dev));
+	EXPECT_TRUE(cbd_has_pattern(self->file_fd, CBD_MIB,
+				    EXPORT_SIZE + CBD_MIB, 42));
+	close(dev);
+	ASSERT_EQ(0, get_info(&self->d, &info));
+	EXPECT_EQ(CL_DEV_STATE_LIVE, info.state);
+	EXPECT_EQ(4, info.live_connections);
+	/* A replace is no loss. */
+	EXPECT_EQ(0, info.stats.link_downs);
+	EXPECT_EQ(0, info.stats.errors);
 }
 
 TEST_F_TIMEOUT(real, dead_timeout_fails_io_then_device_goes, 60)
@@ -1007,6 +1067,9 @@ TEST_F(input, reconfigure_is_checked)
 	EXPECT_EQ(-EINVAL, cl_kernel_dev_reconfigure_spec(cbd_nl(),
 							  self->d.index,
 							  &spec, NULL));
+	/* NBD_REPLACE with a file backing. */
+	EXPECT_EQ(-EINVAL, cl_kernel_dev_nbd_replace(cbd_nl(), self->d.index,
+						     &spec, NULL));
 	close(spec.backing_fd);
 	/* Two sockets for one lost connection. */
 	close(self->sv[1]);

@@ -8,9 +8,11 @@
 # reads; the kernel's nbd-client reads the same export; a host that was
 # not granted is refused; a second read-write host is refused; nbdkit
 # killed and brought back by restore-exports on its port, the device
-# reconnects with no error; target1 cannot end the export or extend the
-# volume under node1's device; detach on node1 keeps the export,
-# disconnect on target1 ends it. Root in the test VM; prints TAP.
+# reconnects with no error; target1 cannot end the export under node1's
+# device; target1 extends the volume and node1's device follows live
+# (connection extend, the daemon), reads going on; detach on node1 keeps
+# the export, disconnect on target1 ends it. Root in the test VM; prints
+# TAP.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -74,7 +76,7 @@ node() { "$CINDERCTL" --config "$T/node1.conf" "$@"; }
 dev_field() { "$CINDERCTL" device show --json "$1" | jq -r ".$2"; }
 alive() { tr -d '\0' <"/proc/$1/cmdline" 2>/dev/null | grep -q .; }
 
-plan 22
+plan 29
 
 conf "$T/target1.conf" target1
 conf "$T/node1.conf" node1
@@ -145,9 +147,30 @@ ok "and reads the data with no error" eval \
 run tgt connection disconnect "$C"
 ok "target1 will not end the export while node1's device is on it" \
 	eval '[ "$rc" = 1 ] && grep -q "attached at $DEV on host node1" <<<"$err"'
+
+# Extend attached remotely: target1 grows the volume, node1's device
+# follows live (connection extend, then the daemon), I/O going on.
 run tgt volume extend "$V" 2
-ok "nor extend the volume under node1's device" \
-	eval '[ "$rc" = 1 ] && grep -q "exported over NBD" <<<"$err"'
+ok "target1 extends the volume under node1's device" test "$rc" = 0
+dd if="$DEV" of=/dev/null bs=1M count=768 iflag=direct status=none &
+READER=$!
+run node --json connection extend "$C"
+ok "connection extend on node1: the device has the new size" \
+	eval '[ "$rc" = 0 ] && [ "$(jq -r .size <<<"$out")" = $((2 << 30)) ] && [ "$(blockdev --getsize64 "$DEV")" = $((2 << 30)) ]'
+wait "$READER"
+ok "a reader running across it saw no error" test "$?" = 0
+ok "with four new connections, all live" \
+	test "$(dev_field "$IDX" connections)/$(dev_field "$IDX" live_connections)" = 4/4
+dd if="$T/pattern" of="$DEV" bs=1M seek=1536 oflag=direct status=none
+ok "a write past the old end lands in the volume file and reads back" \
+	eval 'cmp -n $((8 << 20)) "$T/pattern" <(dd if="$VFILE" bs=1M skip=1536 count=8 status=none) &&
+	      cmp -n $((8 << 20)) "$T/pattern" <(dd if="$DEV" bs=1M skip=1536 count=8 iflag=direct status=none)'
+ok "the data before the extend is intact, no I/O error" eval \
+	'cmp -n $((8 << 20)) "$T/pattern" <(dd if="$DEV" bs=1M skip=16 count=8 iflag=direct status=none) && [ "$(dev_field "$IDX" stats.errors)" = 0 ]'
+run tgt volume extend "$V" 3
+run node daemon --once
+ok "after another extend on target1, the daemon grows the device" \
+	eval '[ "$rc" = 0 ] && [ "$(blockdev --getsize64 "$DEV")" = $((3 << 30)) ] && grep -q resized <<<"$out"'
 
 run node connection detach "$C"
 PID=$(tgt --json connection show "$C" | jq -r .provider_data.pid)
@@ -175,6 +198,12 @@ ok "node1 attaches an LVM volume of target1 over NBD" \
 dd if="$T/pattern" of="$LDEV" bs=1M seek=100 oflag=direct status=none
 ok "its writes land in the LV on target1" \
 	cmp -n $((8 << 20)) "$T/pattern" <(dd if="/dev/$VG/volume-$LV" bs=1M skip=100 count=8 iflag=direct status=none)
+run tgt volume extend "$LV" 2
+run node connection extend "$LC"
+dd if="$T/pattern" of="$LDEV" bs=1M seek=1100 oflag=direct status=none
+ok "extended on target1, grown on node1: a write past the old end lands in the LV" \
+	eval '[ "$(blockdev --getsize64 "$LDEV")" = $((2 << 30)) ] &&
+	      cmp -n $((8 << 20)) "$T/pattern" <(dd if="/dev/$VG/volume-$LV" bs=1M skip=1100 count=8 iflag=direct status=none)'
 run node connection detach "$LC"
 ok "detach on node1, disconnect and delete on target1" \
 	eval '[ "$rc" = 0 ] && tgt connection disconnect "$LC" && tgt volume delete "$LV"'

@@ -81,7 +81,11 @@
  * left the state is link-down: requests wait, up to DEAD_TIMEOUT_MS, for
  * sockets handed in by RECONFIGURE (BACKING_TYPE nbd, SOCKET_FDS, and
  * NBD_FLAGS equal to the first ones), which fill the lost connections'
- * slots; the device need not be suspended. Past the timeout every request
+ * slots; the device need not be suspended. With NBD_REPLACE, on a
+ * suspended device and with one socket per connection slot, every
+ * connection is closed (NBD_CMD_DISC) and replaced instead: new
+ * negotiations, as after the export grew (a server keeps the size each
+ * connection was given), then RESIZE and RESUME. Past the timeout every request
  * fails with EIO until sockets come. A request unanswered for
  * IO_TIMEOUT_MS drops its connection (the server is taken for gone) and
  * is sent again elsewhere. Each lost connection sends a LINK_DOWN event
@@ -140,6 +144,8 @@
  *              RECONFIGURE with more sockets than lost connections, other
  *              NBD_FLAGS, NBD_URI, or between nbd and another backing
  *              type; NBD_URI of CINDERBLK_NBD_URI_MAX bytes or more;
+ *              NBD_REPLACE at ADD, with another backing type, or without
+ *              one socket per connection slot;
  *   ERANGE   - netlink only: BACKING_TYPE, NR_HW_QUEUES (> 64), QUEUE_DEPTH
  *              (> 4096), IO_TIMEOUT_MS or DEAD_TIMEOUT_MS (> 3600000)
  *              outside the policy.
@@ -160,7 +166,8 @@
  *              index without a device.
  *   EBUSY    - REMOVE of an open device without FORCE (CINDERBLK_CTL_FORCE);
  *            - SUSPEND of a device that is not live (already suspended);
- *            - RECONFIGURE of a device that is not suspended;
+ *            - RECONFIGURE of a device that is not suspended (nbd: only
+ *              with NBD_REPLACE);
  *            - remap: the lower device is held exclusively by someone
  *              else (mounted, in use by LVM/dm/md, another cbd device).
  *   EPERM    - a mutating command without CAP_SYS_ADMIN.
@@ -245,6 +252,7 @@ enum cinderblk_attr {
 	CINDERBLK_ATTR_CONNECTIONS,	/* u32, connection slots (out) */
 	CINDERBLK_ATTR_LIVE_CONNECTIONS, /* u32, connected now (out) */
 	CINDERBLK_ATTR_NBD_URI,		/* string, < CINDERBLK_NBD_URI_MAX */
+	CINDERBLK_ATTR_NBD_REPLACE,	/* flag: RECONFIGURE replaces them all */
 	__CINDERBLK_ATTR_MAX,
 };
 

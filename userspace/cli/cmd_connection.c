@@ -41,16 +41,24 @@ static int connection_list(const struct cli_action *self, int argc, char **argv)
 	return ret;
 }
 
+/* An action on the one CONNECTION argument: false with *@ret to exit. */
+static bool one_connection(const struct cli_action *self, int argc,
+			   char **argv, struct cl_context **ctx,
+			   struct cl_connection **conn, int *ret)
+{
+	if (!cli_action_ready(GROUP, self, argc, argv, 1, 1, ctx, ret))
+		return false;
+	*ret = cli_find_connection(*ctx, argv[optind], conn);
+	return *ret == 0;
+}
+
 static int connection_show(const struct cli_action *self, int argc, char **argv)
 {
 	struct cl_context *ctx;
 	struct cl_connection *conn;
 	int ret;
 
-	if (!cli_action_ready(GROUP, self, argc, argv, 1, 1, &ctx, &ret))
-		return ret;
-	ret = cli_find_connection(ctx, argv[optind], &conn);
-	if (ret)
+	if (!one_connection(self, argc, argv, &ctx, &conn, &ret))
 		return ret;
 	cli_connection_print(conn);
 	cl_connection_free(conn);
@@ -134,10 +142,7 @@ static int connection_attach(const struct cli_action *self, int argc,
 	struct cl_context *ctx;
 	int ret;
 
-	if (!cli_action_ready(GROUP, self, argc, argv, 1, 1, &ctx, &ret))
-		return ret;
-	ret = cli_find_connection(ctx, argv[optind], &conn);
-	if (ret)
+	if (!one_connection(self, argc, argv, &ctx, &conn, &ret))
 		return ret;
 	if (cl_connection_attach(ctx, conn, &err))
 		ret = cli_failf(&err, "cannot attach connection %s", conn->id);
@@ -145,6 +150,37 @@ static int connection_attach(const struct cli_action *self, int argc,
 		cli_connection_print(conn);
 	else
 		printf("%s\n", conn->device_path);
+	cl_connection_free(conn);
+	return ret;
+}
+
+static int connection_extend(const struct cli_action *self, int argc,
+			     char **argv)
+{
+	struct cl_connection *conn = NULL;
+	struct cl_error err = { 0 };
+	struct cl_context *ctx;
+	struct json_object *o;
+	uint64_t size;
+	int ret;
+
+	if (!one_connection(self, argc, argv, &ctx, &conn, &ret))
+		return ret;
+	if (cl_connection_extend(ctx, conn, &size, &err)) {
+		ret = cli_failf(&err, "cannot extend the device of connection %s",
+				conn->id);
+	} else if (cli_globals.json) {
+		o = json_object_new_object();
+		json_object_object_add(o, "connection", cli_json_string(conn->id));
+		json_object_object_add(o, "device",
+				       cli_json_string(conn->device_path));
+		json_object_object_add(o, "size",
+				       json_object_new_int64((int64_t)size));
+		cli_json_print(o);
+	} else {
+		printf("%s: %llu bytes\n", conn->device_path,
+		       (unsigned long long)size);
+	}
 	cl_connection_free(conn);
 	return ret;
 }
@@ -254,6 +290,9 @@ static const struct cli_action connection_actions[] = {
 	{ "attach", "CONNECTION",
 	  "attach a connection of this host (made for it by 'volume connect', here or on the volume's host) as a cbd device; prints its path",
 	  NULL, connection_attach },
+	{ "extend", "CONNECTION",
+	  "grow the connection's device here to the volume's size, after 'volume extend' on the volume's host (an nbd device asks its server); prints its path and size",
+	  NULL, connection_extend },
 	{ "detach", "CONNECTION [--force]",
 	  "remove the connection's device here; a connection this host made also ends (one another host exports stays: disconnect it there)",
 	  "  -f, --force        remove the device even while it is in use\n",

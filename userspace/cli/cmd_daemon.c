@@ -5,7 +5,8 @@
  * link-down event, or a device found so by the periodic check), makes new
  * ones to the recorded export and hands them to the kernel, backing off
  * while the server stays away. I/O on the device waits meanwhile, up to
- * the device's dead timeout.
+ * the device's dead timeout. The periodic check also grows the devices
+ * whose volume the store says was extended (on the exporting host).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -69,6 +70,17 @@ static struct retry *retry_of(struct daemon *d, uint32_t index)
 	return &more[d->nr_retries++];
 }
 
+/* Back off @r after a failure on its device. */
+static void back_off(struct retry *r, int64_t t)
+{
+	if (!r)
+		return;
+	r->backoff_ms = r->backoff_ms ? r->backoff_ms * 2 : BACKOFF_MIN_MS;
+	if (r->backoff_ms > BACKOFF_MAX_MS)
+		r->backoff_ms = BACKOFF_MAX_MS;
+	r->next_ms = t + r->backoff_ms;
+}
+
 /* One device that lost connections: try now unless it is backing off. */
 static void reconnect_one(struct daemon *d, const struct cl_dev_info *dev,
 			  bool now)
@@ -86,13 +98,7 @@ static void reconnect_one(struct daemon *d, const struct cl_dev_info *dev,
 		d->waiting++;
 		fprintf(stderr, "cinderctl daemon: %s (volume %s): %s\n",
 			dev->disk_name, dev->volume_id, err.msg);
-		if (r) {
-			r->backoff_ms = r->backoff_ms ?
-					r->backoff_ms * 2 : BACKOFF_MIN_MS;
-			if (r->backoff_ms > BACKOFF_MAX_MS)
-				r->backoff_ms = BACKOFF_MAX_MS;
-			r->next_ms = t + r->backoff_ms;
-		}
+		back_off(r, t);
 		return;
 	}
 	printf("cinderctl daemon: %s (volume %s): %u connection(s) made again\n",
@@ -101,6 +107,48 @@ static void reconnect_one(struct daemon *d, const struct cl_dev_info *dev,
 	fflush(stdout);
 	if (r)
 		r->backoff_ms = 0;
+}
+
+/*
+ * A device whose volume the store says is larger (extended on the
+ * exporting host): new connections see the new size. Volumes the store
+ * does not know (it is not shared with the exporting host) are left.
+ */
+static void grow_one(struct daemon *d, const struct cl_dev_info *dev, bool now)
+{
+	struct cl_error err = { 0 };
+	struct retry *r = retry_of(d, dev->index);
+	struct cl_volume *vol = NULL;
+	int64_t t = now_ms();
+	uint64_t want, size;
+
+	if (!dev->volume_id[0] || (r && !now && t < r->next_ms))
+		return;
+	if (cl_volume_get(d->ctx, dev->volume_id, &vol, &err))
+		return;
+	want = vol->size << 30;
+	cl_volume_free(vol);
+	if (want <= dev->size)
+		return;
+	if (cl_device_refresh(d->ctx, dev->index, &size, &err) == 0 &&
+	    size >= want) {
+		printf("cinderctl daemon: %s (volume %s): resized to %llu bytes\n",
+		       dev->disk_name, dev->volume_id,
+		       (unsigned long long)size);
+		fflush(stdout);
+		if (r)
+			r->backoff_ms = 0;
+		return;
+	}
+	d->failures++;
+	if (err.code)
+		fprintf(stderr, "cinderctl daemon: %s (volume %s): cannot resize: %s\n",
+			dev->disk_name, dev->volume_id, err.msg);
+	else
+		fprintf(stderr, "cinderctl daemon: %s (volume %s): the store says %llu bytes, the NBD server still %llu\n",
+			dev->disk_name, dev->volume_id,
+			(unsigned long long)want, (unsigned long long)size);
+	back_off(r, t);
 }
 
 /* Every nbd device short of connections; @now ignores the backoff. */
@@ -117,10 +165,14 @@ static int check_all(struct daemon *d, bool now)
 			err.msg);
 		return -1;
 	}
-	for (size_t i = 0; i < n && !stop; i++)
-		if (devs[i].backing_type == CL_BACKING_NBD &&
-		    devs[i].live_connections < devs[i].connections)
+	for (size_t i = 0; i < n && !stop; i++) {
+		if (devs[i].backing_type != CL_BACKING_NBD)
+			continue;
+		if (devs[i].live_connections < devs[i].connections)
 			reconnect_one(d, &devs[i], now);
+		else
+			grow_one(d, &devs[i], now);
+	}
 	free(devs);
 	return 0;
 }
@@ -130,7 +182,8 @@ static void usage(FILE *out)
 	fputs("Usage: cinderctl daemon [--once] [--interval SECONDS]\n"
 	      "Keep remote (nbd) attaches of this host connected: on each link-down\n"
 	      "event, and every --interval seconds (default 5), make new connections\n"
-	      "for the ones a device lost.\n"
+	      "for the ones a device lost; every --interval seconds, grow the devices\n"
+	      "whose volume the store says was extended.\n"
 	      "  --once        check every device once and exit (1 if one failed)\n"
 	      "  --interval S  seconds between checks of every device\n", out);
 }

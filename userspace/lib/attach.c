@@ -609,6 +609,19 @@ static int resize_device(struct cl_kernel *k, uint32_t index,
 
 	if (ret)
 		return ret;
+	/* A server keeps each connection's size: new ones see the growth. */
+	if (info.backing_type == CL_BACKING_NBD) {
+		uint64_t now;
+
+		ret = cl_nbd_refresh_device(k, &info, &now, err);
+		if (!ret && now < size)
+			ret = cl_error_set(err, -EAGAIN,
+					   "the NBD server of %s serves %llu bytes, not %llu yet: extend the volume on the exporting host first",
+					   info.disk_name,
+					   (unsigned long long)now,
+					   (unsigned long long)size);
+		return ret;
+	}
 	/* The remap backing has no resize: its table sets the size. */
 	if (info.backing_type == CL_BACKING_REMAP)
 		return reopen_block_backing(k, index, conn, CL_BACKING_REMAP,
@@ -660,6 +673,59 @@ int cl_attach_resize(struct cl_context *ctx, const struct cl_volume *vol,
 	}
 	cl_kernel_close(k);
 	cl_connection_list_free(&conns);
+	return ret;
+}
+
+int cl_connection_extend(struct cl_context *ctx, struct cl_connection *conn,
+			 uint64_t *size, struct cl_error *err)
+{
+	struct cl_connection *cur = NULL;
+	struct cl_volume *vol = NULL;
+	struct cl_kernel *k = NULL;
+	enum cl_device_state state;
+	struct cl_dev_info info;
+	uint32_t index;
+	char disk[64];
+	int ret, lock;
+
+	*size = 0;
+	ret = cl_connection_lock(ctx, conn, &cur, &lock, err);
+	if (ret)
+		return ret;
+	state = cl_connection_device_state(ctx, cur);
+	if (state != CL_DEVICE_PRESENT ||
+	    device_index(cur->device_path, &index, disk, sizeof(disk))) {
+		ret = cl_error_set(err, -ENODEV,
+				   "connection %s has no device on this host (%s): attach it first",
+				   cur->id, cl_device_state_name(state));
+		goto out;
+	}
+	ret = cl_kernel_open(&k, err);
+	if (!ret)
+		ret = cl_kernel_dev_get(k, index, &info, err);
+	if (ret)
+		goto out;
+	*size = info.size;
+	if (info.backing_type == CL_BACKING_NBD) {
+		/* The exporting host extended it: its server says how far. */
+		ret = cl_nbd_refresh_device(k, &info, size, err);
+	} else {
+		ret = cl_store_get_volume(ctx, cur->volume_id, &vol, err);
+		if (!ret && vol->size * GIB > info.size) {
+			ret = resize_device(k, index, cur, vol->size * GIB, err);
+			if (!ret)
+				*size = vol->size * GIB;
+		}
+	}
+	if (!ret && *size != info.size)
+		cl_log(ctx, CL_LOG_INFO, "volume %s: %s resized to %llu bytes",
+		       cur->volume_id, info.disk_name,
+		       (unsigned long long)*size);
+out:
+	cl_kernel_close(k);
+	cl_volume_free(vol);
+	cl_lock_release(lock);
+	cl_connection_replace(conn, cur);
 	return ret;
 }
 

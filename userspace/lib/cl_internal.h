@@ -191,12 +191,18 @@ int cl_target_unexport(struct cl_context *ctx, const struct cl_connection *conn,
 bool cl_target_export_running(struct cl_context *ctx,
 			      const struct cl_connection *conn);
 /*
- * -EBUSY when @vol has an NBD export: the remote device keeps its size
- * (@what: "extend").
+ * -EREMOTE when another host exports @vol over NBD: its storage is that
+ * host's, for it to @what ("extend").
  */
-int cl_target_check_not_exported(struct cl_context *ctx,
-				 const struct cl_volume *vol, const char *what,
-				 struct cl_error *err);
+int cl_target_check_exporter(struct cl_context *ctx,
+			     const struct cl_volume *vol, const char *what,
+			     struct cl_error *err);
+/*
+ * After an extend: the connection_info of @vol's exports from this host
+ * says the new size (nbdkit serves it to every new connection).
+ */
+int cl_target_note_size(struct cl_context *ctx, const struct cl_volume *vol,
+			struct cl_error *err);
 /* -EBUSY when @vol may not get another read-write host (multiattach). */
 int cl_target_check_exclusive(struct cl_context *ctx,
 			      const struct cl_volume *vol,
@@ -236,6 +242,12 @@ const struct cl_connector_type *cl_connector_find(const char *type);
  */
 int cl_nbd_reconnect_device(struct cl_kernel *k, const struct cl_dev_info *dev,
 			    struct cl_error *err);
+/*
+ * ... and new connections for all of them when the export grew: the
+ * device, suspended meanwhile, takes its new size (*@size, bytes).
+ */
+int cl_nbd_refresh_device(struct cl_kernel *k, const struct cl_dev_info *dev,
+			  uint64_t *size, struct cl_error *err);
 /* connector_file.c: a device on the file at @path (@want_block: a block
  * device) with @backing (CL_BACKING_FILE or, for a block device, REMAP). */
 int cl_connect_path(struct cl_kernel *k, const struct cl_attach_request *req,

@@ -430,6 +430,25 @@ static int connect_nbd(struct cl_kernel *k, const struct cl_attach_request *req,
 	return attach_target(k, &t, &a, out, err);
 }
 
+/* The NBD target of device @dev, from the URI the kernel keeps. */
+static int target_of_device(const struct cl_dev_info *dev,
+			    struct nbd_target *t, struct cl_error *err)
+{
+	if (dev->backing_type != CL_BACKING_NBD)
+		return cl_error_set(err, -EINVAL, "%s is not an nbd device",
+				    dev->disk_name);
+	if (!dev->nbd_uri[0])
+		return cl_error_set(err, -ENOENT,
+				    "%s: the kernel knows no NBD address for it (added without one): detach and attach it again",
+				    dev->disk_name);
+	if (cl_nbd_uri_parse(dev->nbd_uri, t->host, sizeof(t->host), t->port,
+			     sizeof(t->port), t->export_name,
+			     sizeof(t->export_name)))
+		return cl_error_set(err, -EINVAL, "%s: bad NBD address '%s'",
+				    dev->disk_name, dev->nbd_uri);
+	return 0;
+}
+
 int cl_nbd_reconnect_device(struct cl_kernel *k, const struct cl_dev_info *dev,
 			    struct cl_error *err)
 {
@@ -440,9 +459,9 @@ int cl_nbd_reconnect_device(struct cl_kernel *k, const struct cl_dev_info *dev,
 	unsigned int lost, i;
 	int ret;
 
-	if (dev->backing_type != CL_BACKING_NBD)
-		return cl_error_set(err, -EINVAL, "%s is not an nbd device",
-				    dev->disk_name);
+	ret = target_of_device(dev, &t, err);
+	if (ret)
+		return ret;
 	lost = dev->connections > dev->live_connections ?
 	       dev->connections - dev->live_connections : 0;
 	if (!lost)
@@ -450,15 +469,6 @@ int cl_nbd_reconnect_device(struct cl_kernel *k, const struct cl_dev_info *dev,
 	if (lost > CINDERBLK_NBD_MAX_CONNECTIONS)
 		return cl_error_set(err, -EPROTO, "%s: %u lost connections?",
 				    dev->disk_name, lost);
-	if (!dev->nbd_uri[0])
-		return cl_error_set(err, -ENOENT,
-				    "%s: the kernel knows no NBD address for it (added without one): detach and attach it again",
-				    dev->disk_name);
-	if (cl_nbd_uri_parse(dev->nbd_uri, t.host, sizeof(t.host), t.port,
-			     sizeof(t.port), t.export_name,
-			     sizeof(t.export_name)))
-		return cl_error_set(err, -EINVAL, "%s: bad NBD address '%s'",
-				    dev->disk_name, dev->nbd_uri);
 	/* The first connection says what the export is now. */
 	ret = open_many(&t, 1, fds, NULL, &want, err);
 	if (ret)
@@ -478,6 +488,73 @@ int cl_nbd_reconnect_device(struct cl_kernel *k, const struct cl_dev_info *dev,
 	ret = cl_kernel_dev_reconfigure_spec(k, dev->index, &spec, err);
 	for (i = 0; i < lost; i++)
 		close(fds[i]);
+	return ret;
+}
+
+/* Suspended @dev gets the sockets @fds in place of its connections. */
+static int replace_and_resize(struct cl_kernel *k, const struct cl_dev_info *dev,
+			      const int *fds, uint32_t nbd_flags, uint64_t size,
+			      struct cl_error *err)
+{
+	struct cl_error rerr = { 0 };
+	struct cl_dev_spec spec;
+	int ret;
+
+	/* Nothing in flight meanwhile: the queue is frozen. */
+	ret = cl_kernel_dev_suspend(k, dev->index, false, err);
+	if (ret)
+		return ret;
+	cl_dev_spec_init(&spec);
+	spec.backing_type = CL_BACKING_NBD;
+	spec.socket_fds = fds;
+	spec.nr_socket_fds = dev->connections;
+	spec.nbd_flags = nbd_flags;
+	ret = cl_kernel_dev_nbd_replace(k, dev->index, &spec, err);
+	if (!ret)
+		ret = cl_kernel_dev_resize(k, dev->index, size, err);
+	if (cl_kernel_dev_resume(k, dev->index, &rerr) && !ret)
+		ret = cl_error_set(err, rerr.code, "%s", rerr.msg);
+	return ret;
+}
+
+int cl_nbd_refresh_device(struct cl_kernel *k, const struct cl_dev_info *dev,
+			  uint64_t *size, struct cl_error *err)
+{
+	int fds[CINDERBLK_NBD_MAX_CONNECTIONS];
+	struct nbd_target t = { 0 };
+	struct cl_nbd_export ex, one;
+	uint64_t new_size;
+	unsigned int n = dev->connections, i;
+	int ret;
+
+	*size = dev->size;
+	ret = target_of_device(dev, &t, err);
+	if (ret)
+		return ret;
+	if (!n || n > CINDERBLK_NBD_MAX_CONNECTIONS)
+		return cl_error_set(err, -EPROTO, "%s: %u connections?",
+				    dev->disk_name, n);
+	ret = open_many(&t, 1, fds, NULL, &ex, err);
+	if (!ret && n > 1) {
+		ret = open_many(&t, n - 1, fds + 1, &ex, &one, err);
+		if (ret)
+			close(fds[0]);
+	}
+	if (ret)
+		return ret;
+	new_size = ex.size - ex.size % dev->logical_block_size;
+	if (new_size < dev->size)
+		ret = cl_error_set(err, -EPROTO,
+				   "NBD server %s port %s: export %s shrank from %llu to %llu bytes: %s keeps its size",
+				   t.host, t.port, t.export_name,
+				   (unsigned long long)dev->size,
+				   (unsigned long long)new_size, dev->disk_name);
+	else if (new_size > dev->size)
+		ret = replace_and_resize(k, dev, fds, ex.flags, new_size, err);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	if (!ret)
+		*size = new_size;
 	return ret;
 }
 

@@ -791,9 +791,9 @@ int cl_kernel_dev_resume(struct cl_kernel *k, uint32_t index,
 			      what, err);
 }
 
-int cl_kernel_dev_reconfigure_spec(struct cl_kernel *k, uint32_t index,
-				   const struct cl_dev_spec *spec,
-				   struct cl_error *err)
+static int reconfigure(struct cl_kernel *k, uint32_t index,
+		       const struct cl_dev_spec *spec, bool replace,
+		       struct cl_error *err)
 {
 	struct reply_ctx ctx = { 0 };
 	struct nl_msg *msg = new_request_sized(k, CINDERBLK_CMD_DEV_RECONFIGURE,
@@ -811,12 +811,27 @@ int cl_kernel_dev_reconfigure_spec(struct cl_kernel *k, uint32_t index,
 	if (!msg)
 		return cl_error_set(err, -ENOMEM, "%s: out of memory", what);
 	if (nla_put_u32(msg, CINDERBLK_ATTR_INDEX, index) < 0 ||
-	    put_backing(msg, spec) < 0) {
+	    put_backing(msg, spec) < 0 ||
+	    (replace && nla_put_flag(msg, CINDERBLK_ATTR_NBD_REPLACE) < 0)) {
 		nlmsg_free(msg);
 		return cl_error_set(err, -EMSGSIZE,
 				    "%s: request does not fit a message", what);
 	}
 	return transact(k, msg, &ctx, what, err);
+}
+
+int cl_kernel_dev_reconfigure_spec(struct cl_kernel *k, uint32_t index,
+				   const struct cl_dev_spec *spec,
+				   struct cl_error *err)
+{
+	return reconfigure(k, index, spec, false, err);
+}
+
+int cl_kernel_dev_nbd_replace(struct cl_kernel *k, uint32_t index,
+			      const struct cl_dev_spec *spec,
+			      struct cl_error *err)
+{
+	return reconfigure(k, index, spec, true, err);
 }
 
 int cl_kernel_dev_reconfigure(struct cl_kernel *k, uint32_t index,

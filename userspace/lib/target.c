@@ -154,9 +154,9 @@ int cl_target_check_exclusive(struct cl_context *ctx,
 	return ret;
 }
 
-int cl_target_check_not_exported(struct cl_context *ctx,
-				 const struct cl_volume *vol, const char *what,
-				 struct cl_error *err)
+int cl_target_check_exporter(struct cl_context *ctx,
+			     const struct cl_volume *vol, const char *what,
+			     struct cl_error *err)
 {
 	struct cl_filter f = { .volume_id = vol->id };
 	struct cl_connection_list conns = { 0 };
@@ -165,12 +165,41 @@ int cl_target_check_not_exported(struct cl_context *ctx,
 	ret = ctx->store_ops->get_connections(ctx->store, &f, &conns, err);
 	for (size_t i = 0; !ret && i < conns.count; i++) {
 		const struct cl_connection *c = conns.items[i];
+		const char *th = cl_dict_get(&c->provider_data, "target_host");
 
-		if (!cl_dict_get(&c->provider_data, "export"))
+		if (!cl_dict_get(&c->provider_data, "export") || !th ||
+		    strcmp(th, ctx->host) == 0)
 			continue;
-		ret = cl_error_set(err, -EBUSY,
-				   "cannot %s volume %s: it is exported over NBD to host %s (connection %s), whose device would not follow; detach and disconnect it first",
-				   what, vol->id, c->attached_host, c->id);
+		ret = cl_error_set(err, -EREMOTE,
+				   "cannot %s volume %s here: host %s exports it over NBD (connection %s) and holds its storage; %s it there, then run 'cinderctl connection extend %s' on the attaching host",
+				   what, vol->id, th, c->id, what, c->id);
+	}
+	cl_connection_list_free(&conns);
+	return ret;
+}
+
+int cl_target_note_size(struct cl_context *ctx, const struct cl_volume *vol,
+			struct cl_error *err)
+{
+	struct cl_filter f = { .volume_id = vol->id };
+	struct cl_connection_list conns = { 0 };
+	char size[32];
+	int ret;
+
+	snprintf(size, sizeof(size), "%llu",
+		 (unsigned long long)vol->size << 30);
+	ret = ctx->store_ops->get_connections(ctx->store, &f, &conns, err);
+	for (size_t i = 0; !ret && i < conns.count; i++) {
+		struct cl_connection *c = conns.items[i];
+		const char *th = cl_dict_get(&c->provider_data, "target_host");
+
+		if (!cl_dict_get(&c->provider_data, "export") || !th ||
+		    strcmp(th, ctx->host) != 0)
+			continue;
+		if (cl_dict_set(&c->connection_data, "size", size))
+			ret = cl_error_set(err, -ENOMEM, "out of memory");
+		else
+			ret = cl_store_save_connection(ctx, c, err);
 	}
 	cl_connection_list_free(&conns);
 	return ret;

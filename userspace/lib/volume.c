@@ -445,7 +445,7 @@ int cl_volume_extend(struct cl_context *ctx, struct cl_volume *vol,
 	}
 	ret = cl_backend_for(ctx, cur->backend_name, &be, err);
 	if (!ret)
-		ret = cl_target_check_not_exported(ctx, cur, "extend", err);
+		ret = cl_target_check_exporter(ctx, cur, "extend", err);
 	if (ret)
 		goto out;
 	back = cur->status;
@@ -469,7 +469,13 @@ int cl_volume_extend(struct cl_context *ctx, struct cl_volume *vol,
 	if (!ret)
 		cl_log(ctx, CL_LOG_INFO, "volume %s: extended to %llu GiB",
 		       cur->id, (unsigned long long)new_size);
-	/* Attached here: the device grows live to the new size. */
+	/*
+	 * Attached here: the device grows live to the new size. Attached
+	 * elsewhere over NBD: new connections see it, and that host's
+	 * cl_connection_extend() (or its daemon) grows the device.
+	 */
+	if (!ret)
+		ret = cl_target_note_size(ctx, cur, err);
 	if (!ret)
 		ret = cl_attach_resize(ctx, cur, err);
 out:

@@ -714,6 +714,17 @@ CL_API int cl_connection_detach(struct cl_context *ctx,
 				struct cl_connection *conn, bool force,
 				struct cl_error *err);
 /*
+ * The device of @conn on this host grows to what the volume is now
+ * (cinderlib's Connection.extend()): an nbd device learns the new size
+ * from its server (new connections, the device suspended a moment), any
+ * other from the store. *@size: the device's size in bytes after it.
+ * -ENODEV when the connection has no device here. Run it on the
+ * attaching host after cl_volume_extend() on the exporting one.
+ */
+CL_API int cl_connection_extend(struct cl_context *ctx,
+				struct cl_connection *conn, uint64_t *size,
+				struct cl_error *err);
+/*
  * Detach every local attachment (connection with a device path) of @vol;
  * -ENOENT when it has none. @vol is updated.
  */
@@ -755,6 +766,14 @@ CL_API int cl_connection_reconcile(struct cl_context *ctx, bool dry_run,
  */
 CL_API int cl_device_reconnect(struct cl_context *ctx, uint32_t index,
 			       struct cl_error *err);
+/*
+ * Remote attach: after the exporting host extended the volume, give the
+ * nbd device cbd<@index> new connections (it is suspended for that
+ * moment, I/O waits) and its export's new size, in *@size (bytes). 0 and
+ * the same size when the export did not grow; -EPROTO when it shrank.
+ */
+CL_API int cl_device_refresh(struct cl_context *ctx, uint32_t index,
+			     uint64_t *size, struct cl_error *err);
 
 /* ---------------------------------------------------------------------- */
 /* Key/value store (cross-host coordination).                              */

@@ -186,6 +186,15 @@ CL_API int cl_kernel_dev_reconfigure(struct cl_kernel *k, uint32_t index,
 CL_API int cl_kernel_dev_reconfigure_spec(struct cl_kernel *k, uint32_t index,
 					  const struct cl_dev_spec *spec,
 					  struct cl_error *err);
+/*
+ * nbd: close every connection of a suspended device and put the sockets
+ * of @spec (one per connection slot, the same NBD flags) in their place:
+ * new negotiations, e.g. to see an export that grew. -EBUSY when the
+ * device is not suspended.
+ */
+CL_API int cl_kernel_dev_nbd_replace(struct cl_kernel *k, uint32_t index,
+				     const struct cl_dev_spec *spec,
+				     struct cl_error *err);
 
 /* Events of the module's "events" multicast group. */
 enum cl_kernel_event_type {
