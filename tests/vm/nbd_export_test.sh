@@ -10,7 +10,8 @@
 # killed and brought back by restore-exports on its port, the device
 # reconnects with no error; target1 cannot end the export under node1's
 # device; target1 extends the volume and node1's device follows live
-# (connection extend, the daemon), reads going on; detach on node1 keeps
+# (connection extend, the daemon), reads going on; target1 snapshots it
+# while node1 holds its ext4 frozen; detach on node1 keeps
 # the export, disconnect on target1 ends it. Root in the test VM; prints
 # TAP.
 set -u
@@ -76,7 +77,7 @@ node() { "$CINDERCTL" --config "$T/node1.conf" "$@"; }
 dev_field() { "$CINDERCTL" device show --json "$1" | jq -r ".$2"; }
 alive() { tr -d '\0' <"/proc/$1/cmdline" 2>/dev/null | grep -q .; }
 
-plan 29
+plan 31
 
 conf "$T/target1.conf" target1
 conf "$T/node1.conf" node1
@@ -171,6 +172,26 @@ run tgt volume extend "$V" 3
 run node daemon --once
 ok "after another extend on target1, the daemon grows the device" \
 	eval '[ "$rc" = 0 ] && [ "$(blockdev --getsize64 "$DEV")" = $((3 << 30)) ] && grep -q resized <<<"$out"'
+
+# Snapshot of the attached, mounted volume: node1 freezes its file system
+# (the device flushes to the server), target1 snapshots, node1 thaws.
+mkfs.ext4 -q -F "$DEV" && mkdir -p "$T/mnt" && mount "$DEV" "$T/mnt"
+cp "$T/pattern" "$T/mnt/data"
+run node device suspend --freeze "$IDX"
+run tgt snapshot create "$V"
+S=$out
+src=$rc
+run node device resume "$IDX"
+ok "target1 snapshots the volume while node1 holds it frozen" \
+	eval '[ "$src" = 0 ] && [ "$rc" = 0 ]'
+umount "$T/mnt"
+run tgt snapshot restore "$S"
+R=$out
+RFILE=$(tgt --json volume show "$R" | jq -r .provider_location)
+[ -f "$RFILE" ] || RFILE=$(find "$T/volumes" -name "*$R*" | head -n 1)
+ok "the snapshot has a clean file system with node1's file" \
+	eval 'e2fsck -fn "$RFILE" >/dev/null 2>&1 && cmp "$T/pattern" <(debugfs -R "cat /data" "$RFILE" 2>/dev/null)'
+tgt volume delete "$R" >/dev/null && tgt snapshot delete "$S" >/dev/null
 
 run node connection detach "$C"
 PID=$(tgt --json connection show "$C" | jq -r .provider_data.pid)

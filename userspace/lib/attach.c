@@ -83,23 +83,48 @@ static bool device_carries(const char *disk, const char *volume_id)
 	return same;
 }
 
-int cl_local_device_of(const char *volume_id, char *disk, size_t len)
+/* True when the cbd device @disk reaches its volume over NBD. */
+static bool device_over_nbd(const char *disk)
+{
+	char path[300], buf[16] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/block/%s/cinderblk/backing_type",
+		 disk);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	return strcmp(buf, "nbd\n") == 0;
+}
+
+/* A cbd device carrying @volume_id, those over NBD left out if @skip_nbd. */
+static bool find_device(const char *volume_id, bool skip_nbd, char *disk,
+			size_t len)
 {
 	struct dirent *de;
 	bool found = false;
 	DIR *d = opendir("/sys/block");
 
 	if (!d)
-		return 0;
+		return false;
 	while (!found && (de = readdir(d))) {
 		if (strncmp(de->d_name, "cbd", 3) != 0 ||
-		    !device_carries(de->d_name, volume_id))
+		    !device_carries(de->d_name, volume_id) ||
+		    (skip_nbd && device_over_nbd(de->d_name)))
 			continue;
 		snprintf(disk, len, "%s", de->d_name);
 		found = true;
 	}
 	closedir(d);
 	return found;
+}
+
+int cl_local_device_of(const char *volume_id, char *disk, size_t len)
+{
+	return find_device(volume_id, false, disk, len);
 }
 
 static bool on_this_host(struct cl_context *ctx,
@@ -733,13 +758,22 @@ int cl_quiesce_volume(struct cl_context *ctx, const struct cl_volume *vol,
 		      struct cl_quiesce *q, struct cl_error *err)
 {
 	uint32_t *index;
+	char unheld[64];
 	size_t n;
 	int ret;
 
 	*q = (struct cl_quiesce){ 0 };
 	ret = local_devices(ctx, vol, &index, &n, err);
-	if (!ret && !n)
-		ret = check_no_device(vol->id, err);
+	/*
+	 * A device no connection of this host records could not be held.
+	 * One over NBD is an attach through an export, as another host's:
+	 * what it sent is in the volume, what it caches is its host's.
+	 */
+	if (!ret && !n &&
+	    find_device(vol->id, true, unheld, sizeof(unheld)))
+		ret = cl_error_set(err, -EBUSY,
+				   "volume %s is already attached at /dev/%s",
+				   vol->id, unheld);
 	if (ret || !n) {
 		free(index);
 		return ret;
