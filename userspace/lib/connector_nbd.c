@@ -522,7 +522,7 @@ int cl_nbd_refresh_device(struct cl_kernel *k, const struct cl_dev_info *dev,
 {
 	int fds[CINDERBLK_NBD_MAX_CONNECTIONS];
 	struct nbd_target t = { 0 };
-	struct cl_nbd_export ex, one;
+	struct cl_nbd_export ex;
 	uint64_t new_size;
 	unsigned int n = dev->connections, i;
 	int ret;
@@ -534,12 +534,8 @@ int cl_nbd_refresh_device(struct cl_kernel *k, const struct cl_dev_info *dev,
 	if (!n || n > CINDERBLK_NBD_MAX_CONNECTIONS)
 		return cl_error_set(err, -EPROTO, "%s: %u connections?",
 				    dev->disk_name, n);
-	ret = open_many(&t, 1, fds, NULL, &ex, err);
-	if (!ret && n > 1) {
-		ret = open_many(&t, n - 1, fds + 1, &ex, &one, err);
-		if (ret)
-			close(fds[0]);
-	}
+	/* Every one must see the same export: its size now. */
+	ret = open_many(&t, n, fds, NULL, &ex, err);
 	if (ret)
 		return ret;
 	new_size = ex.size - ex.size % dev->logical_block_size;
