@@ -14,6 +14,7 @@ packages="
 	fio sparse e2fsprogs xfsprogs util-linux udev lvm2 nbdkit
 	nbd-client qemu-utils libnbd-bin nbdkit-plugin-dev
 	sqlite3 python3 jq iproute2
+	ceph-mon ceph-mgr ceph-osd ceph-common librbd-dev librados-dev
 "
 
 missing=

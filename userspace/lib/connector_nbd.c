@@ -453,7 +453,7 @@ int cl_nbd_reconnect_device(struct cl_kernel *k, const struct cl_dev_info *dev,
 			    struct cl_error *err)
 {
 	int fds[CINDERBLK_NBD_MAX_CONNECTIONS];
-	struct cl_nbd_export want = { 0 }, ex;
+	struct cl_nbd_export want = { 0 };
 	struct cl_dev_spec spec;
 	struct nbd_target t = { 0 };
 	unsigned int lost, i;
@@ -470,16 +470,9 @@ int cl_nbd_reconnect_device(struct cl_kernel *k, const struct cl_dev_info *dev,
 		return cl_error_set(err, -EPROTO, "%s: %u lost connections?",
 				    dev->disk_name, lost);
 	/* The first connection says what the export is now. */
-	ret = open_many(&t, 1, fds, NULL, &want, err);
+	ret = open_many(&t, lost, fds, NULL, &want, err);
 	if (ret)
 		return ret;
-	if (lost > 1) {
-		ret = open_many(&t, lost - 1, fds + 1, &want, &ex, err);
-		if (ret) {
-			close(fds[0]);
-			return ret;
-		}
-	}
 	cl_dev_spec_init(&spec);
 	spec.backing_type = CL_BACKING_NBD;
 	spec.socket_fds = fds;
