@@ -83,7 +83,7 @@ status_is 0 "connect for another host"
 out=$(conn_json "$C1")
 ok "connection_info is nbd with host, port, export_name, multi_conn, access_mode, size, uri" \
 	test "$(json_get '(j["connection_info"]["driver_volume_type"], j["connection_info"]["data"]["host"], j["connection_info"]["data"]["port"], j["connection_info"]["data"]["export_name"], j["connection_info"]["data"]["multi_conn"], j["connection_info"]["data"]["access_mode"], j["connection_info"]["data"]["size"], j["connection_info"]["data"]["uri"])')" = \
-	"('nbd', '127.0.0.1', '$PORT', '$V', 'true', 'rw', '1073741824', 'nbd://127.0.0.1:$PORT/$V')"
+	"('nbd', '127.0.0.1', '$PORT', '$V', True, 'rw', '1073741824', 'nbd://127.0.0.1:$PORT/$V')"
 ok "provider data: nbdkit of target1 on the port" \
 	test "$(json_get '(j["provider_data"]["export"], j["provider_data"]["target_host"], j["provider_data"]["port"], j["provider_data"]["allow"])')" = \
 	"('nbdkit', 'target1', '$PORT', '127.0.0.1')"

@@ -45,6 +45,25 @@ struct json_object *cli_dict_json(const struct cl_dict *d)
 	return obj;
 }
 
+/*
+ * connection_info as the library serializes it (booleans and arrays typed
+ * as Cinder's drivers give them), so that both say the same.
+ */
+static struct json_object *connection_info_json(const struct cl_connection *conn)
+{
+	struct json_object *whole, *info = NULL;
+	char *text = NULL;
+
+	if (cl_connection_to_json(conn, false, &text, NULL) == 0 &&
+	    (whole = json_tokener_parse(text))) {
+		if (json_object_object_get_ex(whole, "connection_info", &info))
+			json_object_get(info);
+		json_object_put(whole);
+	}
+	free(text);
+	return info ? info : json_object_new_object();
+}
+
 struct json_object *cli_volume_json(const struct cl_volume *vol)
 {
 	struct json_object *o = json_object_new_object();
@@ -92,7 +111,7 @@ struct json_object *cli_snapshot_json(const struct cl_snapshot *snap)
 struct json_object *cli_connection_json(const struct cl_connection *conn)
 {
 	struct json_object *o = json_object_new_object();
-	struct json_object *info = json_object_new_object();
+	struct json_object *info = connection_info_json(conn);
 
 	add(o, "id", json_object_new_string(conn->id));
 	add(o, "volume_id", json_object_new_string(conn->volume_id));
@@ -103,8 +122,6 @@ struct json_object *cli_connection_json(const struct cl_connection *conn)
 		cl_attach_mode_name(conn->attach_mode)));
 	add(o, "attached_host", cli_json_string(conn->attached_host));
 	add(o, "connector", cli_dict_json(&conn->connector));
-	add(info, "driver_volume_type", cli_json_string(conn->driver_volume_type));
-	add(info, "data", cli_dict_json(&conn->connection_data));
 	add(o, "connection_info", info);
 	add(o, "device_path", cli_json_string(conn->device_path));
 	add(o, "device_state", json_object_new_string(device_state(conn)));

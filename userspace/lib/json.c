@@ -37,6 +37,61 @@ struct json_object *cl_dict_to_jobj(const struct cl_dict *d)
 	return o;
 }
 
+/*
+ * connection_info.data as Cinder's drivers give it: the values are kept as
+ * text, and "true", "false" and JSON arrays (an rbd connection's hosts and
+ * ports) are written as JSON booleans and arrays, so that clients such as
+ * os-brick read them as they read Cinder's.
+ */
+static struct json_object *info_data_to_jobj(const struct cl_dict *d)
+{
+	struct json_object *o = json_object_new_object();
+
+	for (size_t i = 0; o && d && i < d->count; i++) {
+		const char *v = d->entries[i].value;
+		struct json_object *typed = NULL;
+
+		if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0) {
+			typed = json_object_new_boolean(v[0] == 't');
+		} else if (v[0] == '[') {
+			typed = json_tokener_parse(v);
+			if (typed && !json_object_is_type(typed,
+							  json_type_array)) {
+				json_object_put(typed);
+				typed = NULL;
+			}
+		}
+		json_object_object_add(o, d->entries[i].key, typed ? typed :
+				       json_object_new_string(v));
+	}
+	return o;
+}
+
+/* ... and back: arrays become their JSON text. */
+static int info_data_from_jobj(struct json_object *o, struct cl_dict *d,
+			       struct cl_error *err)
+{
+	if (!json_object_is_type(o, json_type_object))
+		return cl_error_set(err, -EINVAL,
+				    "connection_info: data is not an object");
+	json_object_object_foreach(o, key, val) {
+		const char *s;
+
+		if (!val)
+			continue;
+		if (json_object_is_type(val, json_type_object))
+			return cl_error_set(err, -EINVAL,
+					    "connection_info: data: value of '%s' is an object",
+					    key);
+		s = json_object_is_type(val, json_type_array) ?
+		    json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN) :
+		    json_object_get_string(val);
+		if (cl_dict_set(d, key, s))
+			return cl_error_set(err, -ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
 struct json_object *cl_volume_to_jobj(const struct cl_volume *v)
 {
 	struct json_object *o = json_object_new_object();
@@ -108,7 +163,7 @@ struct json_object *cl_connection_to_jobj(const struct cl_connection *c)
 	info = json_object_new_object();
 	put_str(info, "driver_volume_type", c->driver_volume_type);
 	json_object_object_add(info, "data",
-			       cl_dict_to_jobj(&c->connection_data));
+			       info_data_to_jobj(&c->connection_data));
 	json_object_object_add(o, "connection_info", info);
 	put_str(o, "device_path", c->device_path);
 	put_str(o, "attached_host", c->attached_host);
@@ -402,12 +457,17 @@ int cl_connection_from_jobj(struct json_object *o, struct cl_connection **out,
 		get_dict(&r, "connector", &c->connector);
 		info = field(&r, "connection_info", json_type_object, false);
 		if (info) {
+			struct json_object *data;
 			struct reader ri;
 
 			start(&ri, info, "connection_info", err);
 			get_str(&ri, "driver_volume_type",
 				&c->driver_volume_type, false);
-			get_dict(&ri, "data", &c->connection_data);
+			data = field(&ri, "data", json_type_object, false);
+			if (data && !ri.ret)
+				ri.ret = info_data_from_jobj(data,
+							     &c->connection_data,
+							     err);
 			r.ret = ri.ret;
 		}
 		get_str(&r, "device_path", &c->device_path, false);

@@ -64,6 +64,7 @@ int cl_snapshot_delete(struct cl_context *ctx, struct cl_snapshot *snap,
 	struct cl_error derr = { 0 };
 	struct cl_snapshot *cur;
 	struct cl_backend *be;
+	enum cl_status was;
 	int ret, lock;
 
 	lock = cl_lock_acquire(ctx, "volume", snap->volume_id, err);
@@ -81,6 +82,7 @@ int cl_snapshot_delete(struct cl_context *ctx, struct cl_snapshot *snap,
 	ret = cl_backend_for(ctx, cur->backend_name, &be, err);
 	if (ret)
 		goto out;
+	was = cur->status;
 	cur->status = CL_STATUS_DELETING;
 	ret = cl_store_save_snapshot(ctx, cur, err);
 	if (ret)
@@ -89,7 +91,8 @@ int cl_snapshot_delete(struct cl_context *ctx, struct cl_snapshot *snap,
 	if (ret) {
 		struct cl_error ignored;
 
-		cur->status = CL_STATUS_ERROR_DELETING;
+		/* Busy (clones, users): untouched, as Cinder's *IsBusy. */
+		cur->status = ret == -EBUSY ? was : CL_STATUS_ERROR_DELETING;
 		cl_store_save_snapshot(ctx, cur, &ignored);
 		ret = cl_driver_error(ret, &derr, "snapshot", cur->id,
 				      cur->status, err);

@@ -495,6 +495,7 @@ int cl_volume_delete(struct cl_context *ctx, struct cl_volume *vol,
 	struct cl_volume *cur;
 	struct cl_backend *be;
 	char disk[64];
+	enum cl_status was;
 	int ret, lock;
 
 	ret = lock_volume(ctx, vol->id, &cur, &lock, err);
@@ -534,6 +535,7 @@ int cl_volume_delete(struct cl_context *ctx, struct cl_volume *vol,
 	ret = cl_backend_for(ctx, cur->backend_name, &be, err);
 	if (ret)
 		goto out;
+	was = cur->status;
 	cur->status = CL_STATUS_DELETING;
 	ret = cl_store_save_volume(ctx, cur, err);
 	if (ret)
@@ -542,7 +544,8 @@ int cl_volume_delete(struct cl_context *ctx, struct cl_volume *vol,
 	if (ret) {
 		struct cl_error ignored;
 
-		cur->status = CL_STATUS_ERROR_DELETING;
+		/* Busy (clones, users): untouched, as Cinder's *IsBusy. */
+		cur->status = ret == -EBUSY ? was : CL_STATUS_ERROR_DELETING;
 		cl_store_save_volume(ctx, cur, &ignored);
 		ret = cl_driver_error(ret, &derr, "volume", cur->id,
 				      cur->status, err);
