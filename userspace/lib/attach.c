@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,7 +182,7 @@ static int attach_conn(struct cl_context *ctx, struct cl_kernel *k,
 	type = cl_connector_find(conn->driver_volume_type);
 	if (!type)
 		return cl_error_set(err, -EPROTONOSUPPORT,
-				    "connection %s: no local connector for connection type '%s' (supported: file, block, nbd)",
+				    "connection %s: no local connector for connection type '%s' (supported: file, block, nbd, rbd)",
 				    conn->id, conn->driver_volume_type ?
 				    conn->driver_volume_type : "");
 	ret = cl_store_get_volume(ctx, conn->volume_id, &vol, err);
@@ -205,6 +206,8 @@ static int attach_conn(struct cl_context *ctx, struct cl_kernel *k,
 		struct cl_error ignored;
 
 		cl_kernel_dev_remove(k, info.index, true, &ignored);
+		if (type->disconnect_volume)
+			type->disconnect_volume(req.data, &ignored);
 		return ret;
 	}
 	cl_log(ctx, CL_LOG_INFO, "volume %s: attached at %s (%s)",
@@ -388,6 +391,18 @@ static bool exported_elsewhere(struct cl_context *ctx,
 	return th && strcmp(th, ctx->host) != 0;
 }
 
+/* What the connector set up besides the cbd device (an rbd mapping). */
+static int connector_disconnect(const struct cl_connection *conn,
+				struct cl_error *err)
+{
+	const struct cl_connector_type *type =
+		cl_connector_find(conn->driver_volume_type);
+
+	if (!type || !type->disconnect_volume)
+		return 0;
+	return type->disconnect_volume(&conn->connection_data, err);
+}
+
 int cl_connection_detach(struct cl_context *ctx, struct cl_connection *conn,
 			 bool force, struct cl_error *err)
 {
@@ -434,6 +449,8 @@ int cl_connection_detach(struct cl_context *ctx, struct cl_connection *conn,
 	/* No device any more, even if the disconnect below fails. */
 	if (cur->device_path)
 		ret = cl_connection_set_device(ctx, cur, NULL, err);
+	if (!ret && on_this_host(ctx, cur))
+		ret = connector_disconnect(cur, err);
 	/*
 	 * An export another host serves is that host's to end (os-brick's
 	 * disconnect_volume here, terminate_connection there).
@@ -590,15 +607,21 @@ static int reopen_block_backing(struct cl_kernel *k, uint32_t index,
 				int backing, uint64_t size,
 				struct cl_error *err)
 {
-	const char *path = cl_block_device_path(&conn->connection_data);
+	const struct cl_connector_type *type =
+		cl_connector_find(conn->driver_volume_type);
 	struct cl_extent whole = { .start = 0, .length = size };
 	struct cl_error ignored;
 	struct cl_dev_spec spec;
+	char path[PATH_MAX];
 	int fd, ret;
 
-	if (!path || path[0] != '/')
+	if (!type || !type->local_device)
 		return cl_error_set(err, -EINVAL,
 				    "connection %s has no device path", conn->id);
+	ret = type->local_device(&conn->connection_data, path, sizeof(path),
+				 err);
+	if (ret)
+		return ret;
 	fd = open(path, (conn->attach_mode == CL_ATTACH_RO ? O_RDONLY :
 			 O_RDWR) | O_CLOEXEC);
 	if (fd < 0)

@@ -230,11 +230,24 @@ struct cl_connector_type {
 	int (*connect_volume)(struct cl_kernel *k,
 			      const struct cl_attach_request *req,
 			      struct cl_dev_info *out, struct cl_error *err);
+	/*
+	 * Optional: the block device of this host that a remap device of
+	 * connection_info.data @data carries, its size up to date (extend).
+	 */
+	int (*local_device)(const struct cl_dict *data, char *path,
+			    size_t len, struct cl_error *err);
+	/*
+	 * Optional: undo what connect_volume set up besides the cbd device,
+	 * once that is gone (an rbd mapping); done when there is nothing.
+	 */
+	int (*disconnect_volume)(const struct cl_dict *data,
+				 struct cl_error *err);
 };
 
 extern const struct cl_connector_type cl_connector_file;
 extern const struct cl_connector_type cl_connector_block;
 extern const struct cl_connector_type cl_connector_nbd;
+extern const struct cl_connector_type cl_connector_rbd;
 const struct cl_connector_type *cl_connector_find(const char *type);
 /*
  * connector_nbd.c: new connections for the lost ones of nbd device @dev,

@@ -20,6 +20,7 @@ static const struct cl_connector_type *const connector_types[] = {
 	&cl_connector_file,
 	&cl_connector_block,
 	&cl_connector_nbd,
+	&cl_connector_rbd,
 };
 
 const struct cl_connector_type *cl_connector_find(const char *type)

@@ -50,7 +50,20 @@ static int connect_block(struct cl_kernel *k,
 			       backing, out, err);
 }
 
+static int local_block_device(const struct cl_dict *data, char *path,
+			      size_t len, struct cl_error *err)
+{
+	const char *dev = cl_block_device_path(data);
+
+	if (!dev || dev[0] != '/' || strlen(dev) >= len)
+		return cl_error_set(err, -EINVAL,
+				    "block connection_info has no device path");
+	strcpy(path, dev);
+	return 0;
+}
+
 const struct cl_connector_type cl_connector_block = {
 	.name = "block",
 	.connect_volume = connect_block,
+	.local_device = local_block_device,
 };
