@@ -387,15 +387,18 @@ static int image_parent(rbd_image_t img, char *parent, size_t plen,
 	return 1;
 }
 
-/* How many ancestors image @name has (0: not a clone). */
-static int clone_depth(struct rbd_backend *rb, const char *name,
+/*
+ * How many ancestors image @name has (0: not a clone), counted up to
+ * @limit + 1 (past that the answer changes nothing).
+ */
+static int clone_depth(struct rbd_backend *rb, const char *name, int limit,
 		       struct cl_error *err)
 {
 	char cur[IMAGE_NAME_MAX], parent[IMAGE_NAME_MAX], snap[IMAGE_NAME_MAX];
 	int depth = 0;
 
 	snprintf(cur, sizeof(cur), "%s", name);
-	for (;;) {
+	while (depth <= limit) {
 		rbd_image_t img;
 		int ret = rbd_open_read_only(rb->io, cur, &img, NULL);
 
@@ -414,6 +417,7 @@ static int clone_depth(struct rbd_backend *rb, const char *name,
 		depth++;
 		snprintf(cur, sizeof(cur), "%s", parent);
 	}
+	return depth;
 }
 
 static int clone_image(struct rbd_backend *rb, const char *parent,
@@ -433,26 +437,32 @@ static int clone_image(struct rbd_backend *rb, const char *parent,
 }
 
 /*
- * A clone of @parent@@snap as @child, flattened when asked or when the chain
- * would be longer than rbd_max_clone_depth (*@flattened says which), grown
- * to @bytes. On failure no @child is left.
+ * A clone of @parent@@snap as @child, flattened when asked or when its
+ * chain would be longer than rbd_max_clone_depth (*@flattened says which),
+ * grown to @bytes when @grow. On failure no @child is left.
  */
 static int make_clone(struct rbd_backend *rb, const char *parent,
 		      const char *snap, const char *child, uint64_t bytes,
-		      bool flatten, bool *flattened, struct cl_error *err)
+		      bool grow, bool flatten, bool *flattened,
+		      struct cl_error *err)
 {
-	int ret, depth;
+	int ret = 0, depth;
 
+	if (!flatten) {
+		/* The child's chain: its parent's, and one. */
+		depth = clone_depth(rb, parent, rb->max_clone_depth, err);
+		if (depth < 0)
+			return depth;
+		flatten = depth + 1 > rb->max_clone_depth;
+	}
 	ret = clone_image(rb, parent, snap, child, err);
 	if (ret)
 		return ret;
-	depth = clone_depth(rb, child, err);
-	ret = depth < 0 ? depth : 0;
-	if (!ret && (flatten || depth > rb->max_clone_depth)) {
+	if (flatten) {
 		ret = flatten_image(rb, child, err);
 		*flattened = !ret;
 	}
-	if (!ret)
+	if (!ret && grow)
 		ret = resize_image(rb, child, bytes, err);
 	if (ret)
 		remove_quietly(rb, child);
@@ -474,6 +484,7 @@ static int rbd_create_volume_from_snapshot(void *priv,
 	snapshot_name(sname, sizeof(sname), snap->id);
 	volume_image(child, sizeof(child), vol->id);
 	return make_clone(rb, parent, sname, child, vol->size * RBD_GIB,
+			  vol->size > snap->volume_size,
 			  rb->flatten_from_snapshot, &flattened, err);
 }
 
@@ -548,55 +559,67 @@ static int rbd_create_cloned_volume(void *priv, const struct cl_volume *vol,
 		return cl_error_set(err, ret,
 				    "cannot make the clone snapshot %s/%s@%s: %s%s",
 				    rb->pool, parent, snap, strerror(-ret), error_hint(ret));
-	ret = make_clone(rb, parent, snap, child, vol->size * RBD_GIB, false,
-			 &flattened, err);
+	ret = make_clone(rb, parent, snap, child, vol->size * RBD_GIB,
+			 vol->size > src->size, false, &flattened, err);
 	/* A flattened clone (or none) needs the hidden snapshot no more. */
 	if (ret || flattened)
 		drop_snapshot_of(rb, parent, snap, ret ? &ignored : err);
 	return ret;
 }
 
+static bool has_snapshots(rbd_image_t img)
+{
+	rbd_snap_info_t end;
+	int max = 1;
+
+	/* Room for the end marker only: -ERANGE when there are some. */
+	return rbd_snap_list(img, &end, &max) != 0;
+}
+
 /*
  * After image @child of @parent@@snap went: drop the hidden snapshot it was
  * cloned from when no clone hangs off it any more, and a parent deleted
  * while it had clones (*.deleted) once it has no snapshots left, up the
- * chain.
+ * chain. The error of opening @parent, else 0 (what is left to drop is
+ * dropped by the next delete).
  */
-static void release_parent(struct rbd_backend *rb, const char *parent,
-			   const char *snap)
+static int release_parent(struct rbd_backend *rb, const char *parent,
+			  const char *snap)
 {
 	char cur[IMAGE_NAME_MAX], csnap[IMAGE_NAME_MAX];
 	char up[IMAGE_NAME_MAX], upsnap[IMAGE_NAME_MAX];
+
+	bool first = true;
 
 	snprintf(cur, sizeof(cur), "%s", parent);
 	snprintf(csnap, sizeof(csnap), "%s", snap);
 	while (ends_with(csnap, CLONE_SNAP_SUFFIX)) {
 		struct cl_error ignored;
 		rbd_image_t img;
-		int nsnaps = 0, has_parent;
-		rbd_snap_info_t one;
+		int has_parent, ret;
 
-		if (rbd_open(rb->io, cur, &img, NULL) < 0)
-			return;
+		ret = rbd_open(rb->io, cur, &img, NULL);
+		if (ret < 0)
+			return first ? ret : 0;
+		first = false;
 		if (drop_snapshot(rb, img, cur, csnap, &ignored) ||
 		    !ends_with(cur, DELETED_SUFFIX)) {
 			rbd_close(img);
-			return;
+			return 0;
 		}
-		/* Room for the end marker only: -ERANGE when snapshots are left. */
-		nsnaps = 1;
-		if (rbd_snap_list(img, &one, &nsnaps) != 0) {
+		if (has_snapshots(img)) {
 			rbd_close(img);
-			return;
+			return 0;
 		}
 		has_parent = image_parent(img, up, sizeof(up), upsnap,
 					  sizeof(upsnap));
 		rbd_close(img);
 		if (rbd_remove(rb->io, cur) < 0 || has_parent <= 0)
-			return;
+			return 0;
 		snprintf(cur, sizeof(cur), "%s", up);
 		snprintf(csnap, sizeof(csnap), "%s", upsnap);
 	}
+	return 0;
 }
 
 /*
@@ -649,29 +672,31 @@ static int drop_clone_snapshots(struct rbd_backend *rb, rbd_image_t img,
 	return ret;
 }
 
-static int rbd_delete_volume(void *priv, const struct cl_volume *vol,
-			     struct cl_error *err)
+static int in_use_error(struct rbd_backend *rb, const char *name,
+			struct cl_error *err)
 {
-	struct rbd_backend *rb = priv;
-	char name[IMAGE_NAME_MAX], gone[IMAGE_NAME_MAX + 16];
+	return cl_error_set(err, -EBUSY,
+			    "RBD image %s/%s is in use (mapped or opened by a client): detach it first",
+			    rb->pool, name);
+}
+
+/*
+ * Delete image @name that still has snapshots: the hidden ones without
+ * clones go; with clones left it is kept as *.deleted; a user's snapshot
+ * is -EBUSY.
+ */
+static int delete_with_snapshots(struct rbd_backend *rb, const char *name,
+				 struct cl_error *err)
+{
+	char gone[IMAGE_NAME_MAX + 16];
 	char parent[IMAGE_NAME_MAX], psnap[IMAGE_NAME_MAX];
 	bool kept = false;
 	rbd_image_t img;
 	int ret, has_parent;
 
-	volume_image(name, sizeof(name), vol->id);
-	ret = rbd_open(rb->io, name, &img, NULL);
-	if (ret == -ENOENT) {
-		/* Removed behind our back, or a create cut short: its rest. */
-		ret = rbd_remove(rb->io, name);
-		if (ret < 0 && ret != -ENOENT)
-			return rbd_error(err, ret, "cannot remove RBD image",
-					 rb->pool, name);
-		return 0;
-	}
-	if (ret < 0)
-		return rbd_error(err, ret, "cannot open RBD image", rb->pool,
-				 name);
+	ret = open_image(rb, name, NULL, &img, err);
+	if (ret)
+		return ret == -ENOENT ? 0 : ret;
 	has_parent = image_parent(img, parent, sizeof(parent), psnap,
 				  sizeof(psnap));
 	ret = drop_clone_snapshots(rb, img, name, &kept, err);
@@ -691,14 +716,45 @@ static int rbd_delete_volume(void *priv, const struct cl_volume *vol,
 	}
 	ret = rbd_remove(rb->io, name);
 	if (ret == -EBUSY)
-		return cl_error_set(err, ret,
-				    "RBD image %s/%s is in use (mapped or opened by a client): detach it first",
-				    rb->pool, name);
+		return in_use_error(rb, name, err);
 	if (ret < 0 && ret != -ENOENT)
 		return rbd_error(err, ret, "cannot remove RBD image", rb->pool,
 				 name);
 	if (has_parent > 0)
 		release_parent(rb, parent, psnap);
+	return 0;
+}
+
+static int rbd_delete_volume(void *priv, const struct cl_volume *vol,
+			     struct cl_error *err)
+{
+	struct rbd_backend *rb = priv;
+	char name[IMAGE_NAME_MAX], src[IMAGE_NAME_MAX + 16];
+	char snap[IMAGE_NAME_MAX + sizeof(CLONE_SNAP_SUFFIX)];
+	int ret;
+
+	volume_image(name, sizeof(name), vol->id);
+	/*
+	 * librbd refuses an image with snapshots (ENOTEMPTY) or watchers
+	 * (EBUSY) before it removes anything: try the plain case first.
+	 * ENOENT: removed behind our back (what a create cut short is
+	 * removed all the same).
+	 */
+	ret = rbd_remove(rb->io, name);
+	if (ret == -ENOTEMPTY)
+		return delete_with_snapshots(rb, name, err);
+	if (ret == -EBUSY)
+		return in_use_error(rb, name, err);
+	if (ret < 0 && ret != -ENOENT)
+		return rbd_error(err, ret, "cannot remove RBD image", rb->pool,
+				 name);
+	if (vol->source_volid) {
+		/* A clone: the hidden snapshot of its source is ours to drop. */
+		snprintf(snap, sizeof(snap), "%s%s", name, CLONE_SNAP_SUFFIX);
+		volume_image(src, sizeof(src), vol->source_volid);
+		if (release_parent(rb, src, snap) == -ENOENT)
+			release_parent(rb, strcat(src, DELETED_SUFFIX), snap);
+	}
 	return 0;
 }
 
