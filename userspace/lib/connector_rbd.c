@@ -29,6 +29,7 @@
 #define RBD_NAME_MAX 256
 #define KEYRING_MAX (64 * 1024)
 #define NODE_WAIT_MS 2000
+#define UNMAP_WAIT_MS 3000
 
 struct rbd_target {
 	char pool[RBD_NAME_MAX];
@@ -461,7 +462,19 @@ static int disconnect_rbd(const struct cl_dict *data, struct cl_error *err)
 		return ret;
 	n = find_mappings(&t, ids, MAX_MAPPINGS);
 	for (size_t i = 0; i < n; i++) {
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
 		int one = unmap_id(ids[i]);
+
+		/*
+		 * The cbd device just removed may still be letting go of it
+		 * (seen under load): a little patience before calling it
+		 * someone else's.
+		 */
+		for (int tries = 0; one == -EBUSY && tries < UNMAP_WAIT_MS / 50;
+		     tries++) {
+			nanosleep(&ts, NULL);
+			one = unmap_id(ids[i]);
+		}
 
 		if (one && one != -EBUSY && one != -ENOENT && !ret)
 			ret = cl_error_set(err, one,
