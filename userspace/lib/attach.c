@@ -152,7 +152,7 @@ enum cl_device_state cl_connection_device_state(struct cl_context *ctx,
 }
 
 /* devtmpfs (or udev) makes the node: wait so that the path works. */
-static void wait_for_node(const char *path)
+void cl_wait_for_node(const char *path)
 {
 	struct timespec ts = { 0, 10 * 1000 * 1000 };
 	struct stat st;
@@ -200,7 +200,7 @@ static int attach_conn(struct cl_context *ctx, struct cl_kernel *k,
 	if (ret)
 		return ret;
 	snprintf(path, sizeof(path), "/dev/%s", info.disk_name);
-	wait_for_node(path);
+	cl_wait_for_node(path);
 	ret = cl_connection_set_device(ctx, conn, path, err);
 	if (ret) {
 		struct cl_error ignored;

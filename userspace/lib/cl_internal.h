@@ -275,6 +275,8 @@ int cl_block_backing(const struct cl_dict *data, int *backing,
 /* mountinfo.c: where @disk ("cbd0") or one of its partitions is mounted. */
 int cl_device_mount_point(const char *disk, char *mnt, size_t len);
 
+/* attach.c: wait (up to 2 s) for block device node @path to appear. */
+void cl_wait_for_node(const char *path);
 /* attach.c: attached devices of a volume, for extend and snapshots */
 /* 1 and its name in @disk when a cbd device here carries @volume_id. */
 int cl_local_device_of(const char *volume_id, char *disk, size_t len);

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,7 +27,6 @@
 #define RBD_SYSFS "/sys/bus/rbd"
 #define RBD_NAME_MAX 256
 #define KEYRING_MAX (64 * 1024)
-#define NODE_WAIT_MS 2000
 #define UNMAP_WAIT_MS 3000
 
 struct rbd_target {
@@ -319,18 +317,6 @@ static int write_bus(const char *what, const char *line)
 	return (size_t)n == strlen(line) ? 0 : -EIO;
 }
 
-static void wait_for_node(const char *path)
-{
-	struct timespec ts = { 0, 10 * 1000 * 1000 };
-	struct stat st;
-
-	for (int i = 0; i < NODE_WAIT_MS / 10; i++) {
-		if (stat(path, &st) == 0 && S_ISBLK(st.st_mode))
-			return;
-		nanosleep(&ts, NULL);
-	}
-}
-
 static bool is_in(int id, const int *ids, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -409,7 +395,7 @@ static int connect_rbd(struct cl_kernel *k, const struct cl_attach_request *req,
 	if (ret)
 		return ret;
 	snprintf(dev, sizeof(dev), "/dev/rbd%d", id);
-	wait_for_node(dev);
+	cl_wait_for_node(dev);
 	ret = cl_connect_path(k, req, dev, true, CL_BACKING_REMAP, out, err);
 	if (ret)
 		unmap_id(id);
