@@ -377,6 +377,8 @@ ceph_pids() {
 			[ "$p" != $$ ] && [ "$p" != "$BASHPID" ] &&
 				_ceph_has_conf "$p" "$conf" && echo "$p"
 		done
+		# The loops end on a failed test: not an error under pipefail.
+		true
 	} | sort -un
 }
 
