@@ -315,13 +315,49 @@ static int create_image(struct rbd_backend *rb, const char *name,
 	return 0;
 }
 
+/*
+ * The length of an image's clone chain, recorded in the provider_location
+ * of its volume (and of its snapshots) as "clone_depth=N" when the driver
+ * made it, so that a clone needs no walk up the chain to decide whether to
+ * flatten. An image flattened behind our back only shortens its chain: the
+ * recorded depth may be too long, never too short.
+ */
+#define DEPTH_KEY "clone_depth="
+
+/* The depth @location records, -1 when none (made elsewhere or earlier). */
+static int recorded_depth(const char *location)
+{
+	char *end;
+	long d;
+
+	if (!location || strncmp(location, DEPTH_KEY, strlen(DEPTH_KEY)))
+		return -1;
+	d = strtol(location + strlen(DEPTH_KEY), &end, 10);
+	return *end || d < 0 || d > 1024 ? -1 : (int)d;
+}
+
+/* Record @depth in @upd; left unrecorded when out of memory. */
+static void record_depth(struct cl_model_update *upd, int depth)
+{
+	char *loc;
+
+	if (depth >= 0 && asprintf(&loc, DEPTH_KEY "%d", depth) >= 0) {
+		free(upd->provider_location);
+		upd->provider_location = loc;
+	}
+}
+
 static int rbd_create_volume(void *priv, const struct cl_volume *vol,
 			     struct cl_model_update *upd, struct cl_error *err)
 {
 	char name[IMAGE_NAME_MAX];
+	int ret;
 
 	volume_image(name, sizeof(name), vol->id);
-	return create_image(priv, name, vol->size * RBD_GIB, err);
+	ret = create_image(priv, name, vol->size * RBD_GIB, err);
+	if (!ret)
+		record_depth(upd, 0);
+	return ret;
 }
 
 /* Remove an image that a failed operation made; its error is not ours. */
@@ -439,21 +475,26 @@ static int clone_image(struct rbd_backend *rb, const char *parent,
 /*
  * A clone of @parent@@snap as @child, flattened when asked or when its
  * chain would be longer than rbd_max_clone_depth (*@flattened says which),
- * grown to @bytes when @grow. On failure no @child is left.
+ * grown to @bytes when @grow. @parent_depth is the parent's recorded clone
+ * depth, -1 to count it. On success the child's depth is recorded in
+ * @upd; on failure no @child is left.
  */
 static int make_clone(struct rbd_backend *rb, const char *parent,
 		      const char *snap, const char *child, uint64_t bytes,
-		      bool grow, bool flatten, bool *flattened,
+		      bool grow, bool flatten, int parent_depth,
+		      bool *flattened, struct cl_model_update *upd,
 		      struct cl_error *err)
 {
-	int ret = 0, depth;
+	int ret = 0;
 
 	if (!flatten) {
 		/* The child's chain: its parent's, and one. */
-		depth = clone_depth(rb, parent, rb->max_clone_depth, err);
-		if (depth < 0)
-			return depth;
-		flatten = depth + 1 > rb->max_clone_depth;
+		if (parent_depth < 0)
+			parent_depth = clone_depth(rb, parent,
+						   rb->max_clone_depth, err);
+		if (parent_depth < 0)
+			return parent_depth;
+		flatten = parent_depth + 1 > rb->max_clone_depth;
 	}
 	ret = clone_image(rb, parent, snap, child, err);
 	if (ret)
@@ -464,9 +505,12 @@ static int make_clone(struct rbd_backend *rb, const char *parent,
 	}
 	if (!ret && grow)
 		ret = resize_image(rb, child, bytes, err);
-	if (ret)
+	if (ret) {
 		remove_quietly(rb, child);
-	return ret;
+		return ret;
+	}
+	record_depth(upd, flatten ? 0 : parent_depth + 1);
+	return 0;
 }
 
 static int rbd_create_volume_from_snapshot(void *priv,
@@ -485,7 +529,9 @@ static int rbd_create_volume_from_snapshot(void *priv,
 	volume_image(child, sizeof(child), vol->id);
 	return make_clone(rb, parent, sname, child, vol->size * RBD_GIB,
 			  vol->size > snap->volume_size,
-			  rb->flatten_from_snapshot, &flattened, err);
+			  rb->flatten_from_snapshot,
+			  recorded_depth(snap->provider_location), &flattened,
+			  upd, err);
 }
 
 /* Unprotect and remove snapshot @snap of @img; -EBUSY while it has clones. */
@@ -560,7 +606,9 @@ static int rbd_create_cloned_volume(void *priv, const struct cl_volume *vol,
 				    "cannot make the clone snapshot %s/%s@%s: %s%s",
 				    rb->pool, parent, snap, strerror(-ret), error_hint(ret));
 	ret = make_clone(rb, parent, snap, child, vol->size * RBD_GIB,
-			 vol->size > src->size, false, &flattened, err);
+			 vol->size > src->size, false,
+			 recorded_depth(src->provider_location), &flattened,
+			 upd, err);
 	/* A flattened clone (or none) needs the hidden snapshot no more. */
 	if (ret || flattened)
 		drop_snapshot_of(rb, parent, snap, ret ? &ignored : err);
@@ -785,6 +833,8 @@ static int rbd_create_snapshot(void *priv, const struct cl_snapshot *snap,
 		return cl_error_set(err, ret,
 				    "cannot snapshot RBD image %s/%s as %s: %s%s",
 				    rb->pool, name, sname, strerror(-ret), error_hint(ret));
+	/* A clone of the snapshot has the volume's chain, and one. */
+	record_depth(upd, recorded_depth(vol->provider_location));
 	return 0;
 }
 

@@ -39,7 +39,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-plan 41
+plan 43
 
 ceph_start "$CD" 2>"$T/start.err"
 if [ $? != 0 ]; then
@@ -194,6 +194,21 @@ ok "depth 1: a clone of that clone is flattened, its hidden snapshot gone" eval 
 	'test "$(info_get "volume-$VF4" "j.get(\"parent\")")" = None &&
 	 test "$($RBD_IO sum "volume-$VF4" 0 $MIB)" = "$($RBD_IO pattern $MIB F)" &&
 	 ! rbda snap ls "rbd/volume-$VF3" | grep -q clone_snap'
+ok "each volume and snapshot records its clone depth (no walk up the chain)" \
+	test "$(for o in "volume $V1" "snapshot $S1" "volume $V2" "volume $V3" \
+		"volume $VF2" "volume $VF3" "volume $VF4"; do
+		out=$(cctl "${o% *}" show "${o#* }" --json) &&
+			json_get 'j.get("provider_location")'
+	done | tr '\n' ' ')" = \
+	"clone_depth=0 clone_depth=0 clone_depth=1 clone_depth=1 clone_depth=0 clone_depth=1 clone_depth=0 "
+# A volume of an earlier version (no recorded depth): the chain is walked.
+sqlite3 "$T/state/cinderlib.sqlite" \
+	"UPDATE volumes SET json = json_remove(json, '\$.provider_location') WHERE id = '$VF3'"
+run cctl volume clone "$VF3"
+VF5=$(newid)
+ok "depth 1, nothing recorded: the clone of a clone is still flattened" eval \
+	'test "$(info_get "volume-$VF5" "j.get(\"parent\")")" = None &&
+	 test "$(vol_get "$VF5" "j[\"provider_location\"]")" = clone_depth=0'
 
 # --- extend, stats, connection_info ---------------------------------------
 run cctl volume extend "$V1" 3
@@ -203,8 +218,8 @@ ok "extend: 3 GiB in the store and in Ceph, data kept" eval \
 	 test "$($RBD_IO sum "volume-$V1" 0 $((8 * MIB)))" = "$sumB"'
 
 run cctl backend stats ceph --json
-ok "stats: provisioned is the sum of the volumes (3+2+1+1+1+1+1 GiB), 7 volumes" \
-	test "$(json_get '(j["pools"][0]["provisioned_capacity_gb"], j["pools"][0]["total_volumes"])')" = "(10.0, 7)"
+ok "stats: provisioned is the sum of the volumes (3+2+1+1+1+1+1+1 GiB), 8 volumes" \
+	test "$(json_get '(j["pools"][0]["provisioned_capacity_gb"], j["pools"][0]["total_volumes"])')" = "(11.0, 8)"
 
 run cctl volume connect "$V1" --connector host=elsewhere
 C1=$(newid)
