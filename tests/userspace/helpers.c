@@ -12,32 +12,137 @@
 
 #include "helpers.h"
 
+/* build/tests/host/<test> -> build (NULL when not found). */
+static const char *build_dir(void)
+{
+	static char dir[PATH_MAX];
+	ssize_t n;
+	char *slash;
+
+	if (dir[0])
+		return dir;
+	n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
+	if (n < 0)
+		return NULL;
+	dir[n] = '\0';
+	for (int i = 0; i < 3; i++) {
+		slash = strrchr(dir, '/');
+		if (!slash) {
+			dir[0] = '\0';
+			return NULL;
+		}
+		*slash = '\0';
+	}
+	return dir;
+}
+
+static const char *store_plugin(const char *name, char *path, size_t len)
+{
+	const char *build = build_dir();
+
+	if (!build)
+		return NULL;
+	snprintf(path, len, "%s/persistence/%s.so", build, name);
+	return access(path, R_OK) == 0 ? path : NULL;
+}
+
 const char *jsonfile_plugin(void)
 {
 	static char path[PATH_MAX + 32];
 	const char *env = getenv("CINDERLIB_TEST_STORE_PLUGIN");
-	char exe[PATH_MAX];
-	ssize_t n;
-	char *slash;
 
 	if (env)
 		return access(env, R_OK) == 0 ? env : NULL;
-	/* build/tests/host/<test> -> build/persistence/jsonfile.so */
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return NULL;
-	exe[n] = '\0';
-	for (int i = 0; i < 3; i++) {
-		slash = strrchr(exe, '/');
-		if (!slash)
-			return NULL;
-		*slash = '\0';
-	}
-	snprintf(path, sizeof(path), "%s/persistence/jsonfile.so", exe);
-	return access(path, R_OK) == 0 ? path : NULL;
+	return store_plugin("jsonfile", path, sizeof(path));
 }
 
-/* Store settings of @t: memory, sqlite file or the jsonfile plugin. */
+const char *postgresql_plugin(void)
+{
+	static char path[PATH_MAX + 32];
+
+	return store_plugin("postgresql", path, sizeof(path));
+}
+
+static char pg_server_dir[64];
+static char pg_server_script[PATH_MAX + 64];
+static pid_t pg_server_owner;	/* only the starter stops it */
+
+static void pg_test_server_stop(void)
+{
+	char cmd[PATH_MAX * 2];
+
+	if (!pg_server_dir[0] || getpid() != pg_server_owner)
+		return;
+	snprintf(cmd, sizeof(cmd), "bash '%s' stop '%s/s'", pg_server_script,
+		 pg_server_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "# could not stop the test PostgreSQL in %s\n",
+			pg_server_dir);
+	rm_rf(pg_server_dir);
+}
+
+/*
+ * One throwaway server for the whole program, stopped when it exits (the
+ * harness's test children end with _exit and leave it alone).
+ */
+void pg_test_server_start(void)
+{
+	const char *top = getenv("CINDERLIB_TOP");
+	char *script = pg_server_script, cmd[PATH_MAX * 2], line[512];
+	FILE *p;
+
+	if (getenv("CINDERLIB_TEST_POSTGRESQL") || !postgresql_plugin())
+		return;
+	if (top && *top)
+		snprintf(script, sizeof(pg_server_script),
+			 "%s/tests/postgresql/server.sh", top);
+	else if (build_dir())
+		snprintf(script, sizeof(pg_server_script),
+			 "%s/../tests/postgresql/server.sh", build_dir());
+	else
+		return;
+	strcpy(pg_server_dir, "/tmp/cl-pg.XXXXXX");
+	if (access(script, R_OK) < 0 || !mkdtemp(pg_server_dir)) {
+		pg_server_dir[0] = '\0';
+		return;
+	}
+	pg_server_owner = getpid();
+	chmod(pg_server_dir, 0755);	/* the server's user goes through */
+	snprintf(cmd, sizeof(cmd), "bash '%s' start '%s/s' 2>&1", script,
+		 pg_server_dir);
+	p = popen(cmd, "r");
+	line[0] = '\0';
+	while (p && fgets(line, sizeof(line), p))
+		;
+	if (!p || pclose(p) != 0) {
+		fprintf(stderr, "# no test PostgreSQL server: %s", line);
+		rm_rf(pg_server_dir);
+		pg_server_dir[0] = '\0';
+		return;
+	}
+	line[strcspn(line, "\n")] = '\0';
+	setenv("CINDERLIB_TEST_POSTGRESQL", line, 1);
+	atexit(pg_test_server_stop);
+}
+
+/* A schema of its own for each test environment. */
+static void pg_options(struct tenv *t)
+{
+	char schema[64];
+	const char *suffix = strrchr(t->dir, '.');
+	size_t n = 0;
+
+	n += (size_t)snprintf(schema, sizeof(schema), "t%d_", (int)getpid());
+	for (const char *c = suffix ? suffix + 1 : ""; *c && n < 40; c++)
+		schema[n++] = (*c >= 'A' && *c <= 'Z') ? *c - 'A' + 'a' :
+			      ((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')) ? *c : '_';
+	schema[n] = '\0';
+	cl_dict_set(&t->store_options, "connection",
+		    getenv("CINDERLIB_TEST_POSTGRESQL"));
+	cl_dict_set(&t->store_options, "schema", schema);
+}
+
+/* Store settings of @t: memory, sqlite file or a plugin store. */
 static void store_options(struct tenv *t, struct cl_setup_options *o)
 {
 	o->persistence = t->persistence;
@@ -46,6 +151,9 @@ static void store_options(struct tenv *t, struct cl_setup_options *o)
 	} else if (strcmp(t->persistence, "jsonfile") == 0) {
 		o->persistence = jsonfile_plugin();
 		o->persistence_path = t->store;
+	} else if (strcmp(t->persistence, "postgresql") == 0) {
+		o->persistence = postgresql_plugin();
+		o->persistence_options = &t->store_options;
 	}
 }
 
@@ -63,6 +171,11 @@ int tenv_init(struct tenv *t, const char *persistence)
 	t->persistence = persistence;
 	if (strcmp(persistence, "jsonfile") == 0 && !jsonfile_plugin())
 		return -ENOENT;
+	if (strcmp(persistence, "postgresql") == 0) {
+		if (!postgresql_plugin() || !getenv("CINDERLIB_TEST_POSTGRESQL"))
+			return -ENOENT;
+		pg_options(t);
+	}
 	store_options(t, &o);
 	o.persistence_create = true;
 	o.lock_path = t->dir;
@@ -113,6 +226,7 @@ void tenv_fini(struct tenv *t)
 {
 	cl_context_free(t->ctx);
 	t->ctx = NULL;
+	cl_dict_clear(&t->store_options);
 	if (t->dir[0])
 		rm_rf(t->dir);
 }

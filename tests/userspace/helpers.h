@@ -24,16 +24,25 @@ struct tenv {
 	char voldir[PATH_MAX];
 	char store[PATH_MAX];
 	const char *persistence;
+	struct cl_dict store_options;	/* postgresql: connection, schema */
 	struct cl_context *ctx;
 	struct cl_backend *be;
 	struct cl_error err;
 };
 
-/* The jsonfile persistence plugin, NULL when not built. */
+/* The jsonfile and postgresql persistence plugins, NULL when not built. */
 const char *jsonfile_plugin(void);
+const char *postgresql_plugin(void);
 /*
- * Make the directory and context; @persistence "memory", "sqlite" or
- * "jsonfile" (the plugin store; -ENOENT when it is not built).
+ * Start a throwaway PostgreSQL server (tests/postgresql/server.sh) for the
+ * program unless $CINDERLIB_TEST_POSTGRESQL names one: sets that variable
+ * to its conninfo; stopped at exit. Left unset when it cannot start.
+ */
+void pg_test_server_start(void);
+/*
+ * Make the directory and context; @persistence "memory", "sqlite",
+ * "jsonfile" or "postgresql" (plugin stores; -ENOENT when not built or,
+ * for postgresql, without a server), each test in a schema of its own.
  */
 int tenv_init(struct tenv *t, const char *persistence);
 /* Open the file backend "fb" on t->voldir (made when missing). */

@@ -18,6 +18,7 @@ static const char *const default_keys[] = {
 	"enabled_backends", "persistence", "persistence_path", "lock_path",
 	"host", "driver_dir", "fail_on_missing_backend", "debug", "state_dir",
 	"log_level", "nbd_connections", "nbd_io_timeout", "nbd_dead_timeout",
+	"connection",
 };
 
 #define NR_DEFAULT_KEYS (sizeof(default_keys) / sizeof(default_keys[0]))
@@ -172,6 +173,11 @@ static int apply(struct parse_state *ps)
 		if (strncmp(e->key, "persistence_", 12) == 0 &&
 		    strcmp(e->key, "persistence_path") != 0 &&
 		    cl_dict_set(&cfg->persistence_options, e->key + 12,
+				e->value))
+			return cl_error_set(ps->err, -ENOMEM, "out of memory");
+		/* cinderlib's persistence_config "connection" (a database URL) */
+		if (strcmp(e->key, "connection") == 0 &&
+		    cl_dict_set(&cfg->persistence_options, "connection",
 				e->value))
 			return cl_error_set(ps->err, -ENOMEM, "out of memory");
 	}

@@ -6,8 +6,10 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cl_internal.h"
 
@@ -51,6 +53,45 @@ static int load_plugin(struct cl_context *ctx, const char *path,
 	return 0;
 }
 
+/*
+ * A store plugin by name: NAME.so in the persistence directory, beside the
+ * driver directory (LIBDIR/cinderlib/persistence installed,
+ * build/persistence in the build tree).
+ */
+static int load_named_plugin(struct cl_context *ctx, const char *name,
+			     struct cl_error *err)
+{
+	static const char *const builtin[] = { "memory", "sqlite" };
+	const char *drivers = cl_driver_dir(ctx);
+	const char *slash = drivers ? strrchr(drivers, '/') : NULL;
+	char *path;
+	int ret;
+
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		      *p == '_' || *p == '-'))
+			return cl_error_set(err, -EINVAL,
+					    "unknown persistence '%s' (a store name, or a plugin path)",
+					    name);
+	if (!slash)
+		return cl_error_set(err, -ENOENT,
+				    "unknown persistence '%s': no persistence directory to look in",
+				    name);
+	if (asprintf(&path, "%.*s/persistence/%s.so", (int)(slash - drivers),
+		     drivers, name) < 0)
+		return cl_error_set(err, -ENOMEM, "out of memory");
+	if (access(path, F_OK) < 0) {
+		ret = cl_error_set(err, -ENOENT,
+				   "unknown persistence '%s': no %s (did you mean '%s'?)",
+				   name, path, cl_closest(name, builtin, 2));
+		free(path);
+		return ret;
+	}
+	ret = load_plugin(ctx, path, err);
+	free(path);
+	return ret;
+}
+
 int cl_store_open(struct cl_context *ctx, const struct cl_setup_options *o,
 		  struct cl_error *err)
 {
@@ -70,11 +111,9 @@ int cl_store_open(struct cl_context *ctx, const struct cl_setup_options *o,
 		if (ret)
 			return ret;
 	} else {
-		static const char *const kinds[] = { "memory", "sqlite" };
-
-		return cl_error_set(err, -EINVAL,
-				    "unknown persistence '%s' (did you mean '%s'? or give a plugin path)",
-				    kind, cl_closest(kind, kinds, 2));
+		ret = load_named_plugin(ctx, kind, err);
+		if (ret)
+			return ret;
 	}
 	ret = o ? cl_dict_update(&opts, o->persistence_options) : 0;
 	if (!ret && o && o->persistence_path)
