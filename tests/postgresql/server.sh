@@ -8,8 +8,10 @@
 # never runs as root: as the "postgres" user when we are root.
 #
 # Sourced: pg_start DIR (sets PG_CONNINFO, PG_TCP_CONNINFO, PG_SOCKET_DIR,
-# PG_PORT, PG_DATA, PG_START_SECONDS), pg_stop DIR, pg_restart DIR.
-# Run: server.sh start DIR (prints the socket conninfo), server.sh stop DIR.
+# PG_PORT, PG_DATA, PG_START_SECONDS), pg_stop DIR, pg_restart DIR,
+# pg_halt DIR (down, data kept), pg_resume DIR, pg_sql DIR SQL.
+# Run: server.sh start DIR (prints the socket conninfo), server.sh
+# stop|restart|halt|resume DIR.
 
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
 _PG_MARK=.cinderlib-test-postgresql
@@ -112,6 +114,16 @@ pg_restart() {
 		-m fast restart >/dev/null
 }
 
+# pg_halt DIR / pg_resume DIR: the server down (its data kept), and up.
+pg_halt() {
+	_pg_as_owner "$PG_BIN/pg_ctl" -D "$1/data" -w -t 60 -m fast stop >/dev/null
+}
+
+pg_resume() {
+	_pg_as_owner "$PG_BIN/pg_ctl" -D "$1/data" -l "$1/server.log" -w -t 60 \
+		start >/dev/null
+}
+
 pg_stop() {
 	local dir=${1-}
 
@@ -131,6 +143,9 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	case "${1-}" in
 	start) pg_start "$2" && echo "$PG_CONNINFO" ;;
 	stop) pg_stop "$2" ;;
-	*) echo "usage: $0 start|stop DIR" >&2; exit 2 ;;
+	restart) pg_restart "$2" ;;
+	halt) pg_halt "$2" ;;
+	resume) pg_resume "$2" ;;
+	*) echo "usage: $0 start|stop|restart|halt|resume DIR" >&2; exit 2 ;;
 	esac
 fi

@@ -81,6 +81,17 @@ static void pg_test_server_stop(void)
 	rm_rf(pg_server_dir);
 }
 
+int pg_test_server_ctl(const char *action)
+{
+	char cmd[PATH_MAX * 2];
+
+	if (!pg_server_dir[0])
+		return -ENOENT;
+	snprintf(cmd, sizeof(cmd), "bash '%s' %s '%s/s'", pg_server_script,
+		 action, pg_server_dir);
+	return system(cmd) == 0 ? 0 : -EIO;
+}
+
 /*
  * One throwaway server for the whole program, stopped when it exits (the
  * harness's test children end with _exit and leave it alone).

@@ -39,6 +39,8 @@ const char *postgresql_plugin(void);
  * to its conninfo; stopped at exit. Left unset when it cannot start.
  */
 void pg_test_server_start(void);
+/* "restart", "halt" or "resume" the server that started (-ENOENT: none). */
+int pg_test_server_ctl(const char *action);
 /*
  * Make the directory and context; @persistence "memory", "sqlite",
  * "jsonfile" or "postgresql" (plugin stores; -ENOENT when not built or,

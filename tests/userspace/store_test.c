@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Persistence and serialization: JSON round trips, moving a whole state
- * memory -> sqlite -> memory, strict/lenient backends, missing and corrupt
- * store files (refused, never written), a process killed mid-operation.
+ * memory -> sqlite -> memory and sqlite -> postgresql -> sqlite,
+ * strict/lenient backends, missing and corrupt store files (refused, never
+ * written), a process killed mid-operation, a PostgreSQL server that
+ * restarts or goes away under a context.
  */
 #include <errno.h>
 #include <signal.h>
@@ -230,6 +232,87 @@ TEST(memory_sqlite_memory_equal_dumps)
 	free(d3);
 	cl_context_free(sq);
 	cl_context_free(mem);
+	tenv_fini(&t);
+}
+
+static void __attribute__((constructor)) start_postgresql(void)
+{
+	pg_test_server_start();
+}
+
+TEST(sqlite_postgresql_sqlite_equal_dumps)
+{
+	struct tenv t, pg;
+	struct cl_context *back;
+	char *d1, *d2, *d3;
+	char path[PATH_MAX + 16];
+
+	ASSERT_EQ(0, tenv_init(&t, "sqlite"));
+	ASSERT_EQ(0, tenv_open_backend(&t));
+	populate(_metadata, &t);
+	ASSERT_EQ(0, cl_state_dump(t.ctx, true, &d1, &t.err));
+
+	ASSERT_EQ(0, tenv_init(&pg, "postgresql"))
+		TH_LOG("no PostgreSQL server or plugin: %s", pg.err.msg);
+	ASSERT_EQ(0, cl_state_load(pg.ctx, d1, true, NULL, &pg.err))
+		TH_LOG("%s", pg.err.msg);
+	ASSERT_EQ(0, cl_state_dump(pg.ctx, true, &d2, &pg.err));
+	EXPECT_STREQ(d1, d2);
+
+	snprintf(path, sizeof(path), "%s/back.sqlite", t.dir);
+	back = plain_context(&t, "sqlite", path);
+	ASSERT_NE(NULL, back) TH_LOG("%s", t.err.msg);
+	free(d2);
+	ASSERT_EQ(0, cl_state_dump(pg.ctx, false, &d2, &pg.err));
+	ASSERT_EQ(0, cl_state_load(back, d2, true, NULL, &t.err));
+	ASSERT_EQ(0, cl_state_dump(back, true, &d3, &t.err));
+	EXPECT_STREQ(d1, d3);
+	free(d1);
+	free(d2);
+	free(d3);
+	cl_context_free(back);
+	tenv_fini(&pg);
+	tenv_fini(&t);
+}
+
+/*
+ * A context outlives its server session: after a restart the next calls
+ * work; with the server down a call fails, says why and changes nothing.
+ */
+TEST(postgresql_server_restart_and_outage)
+{
+	struct cl_volume_create_opts o = { .size = 1, .name = "kept" };
+	struct cl_volume *v, *g;
+	struct tenv t;
+	char file[PATH_MAX + 64];
+
+	ASSERT_EQ(0, tenv_init(&t, "postgresql"))
+		TH_LOG("no PostgreSQL server or plugin: %s", t.err.msg);
+	ASSERT_EQ(0, tenv_open_backend(&t)) TH_LOG("%s", t.err.msg);
+	ASSERT_EQ(0, cl_volume_create(t.be, &o, &v, &t.err));
+	snprintf(file, sizeof(file), "%s/volume-%s", t.voldir, v->id);
+
+	ASSERT_EQ(0, pg_test_server_ctl("restart"));
+	ASSERT_EQ(0, cl_volume_get(t.ctx, v->id, &g, &t.err))
+		TH_LOG("%s", t.err.msg);
+	EXPECT_STREQ("kept", g->name);
+	cl_volume_free(g);
+	ASSERT_EQ(0, cl_volume_extend(t.ctx, v, 2, &t.err)) TH_LOG("%s", t.err.msg);
+	EXPECT_EQ(2ULL << 30, (unsigned long long)file_size(file));
+
+	ASSERT_EQ(0, pg_test_server_ctl("halt"));
+	EXPECT_EQ(-ENOTCONN, cl_volume_extend(t.ctx, v, 3, &t.err));
+	EXPECT_NE(NULL, strstr(t.err.msg, "cannot reconnect")) TH_LOG("%s", t.err.msg);
+	EXPECT_EQ(2ULL << 30, (unsigned long long)file_size(file));
+	ASSERT_EQ(0, pg_test_server_ctl("resume"));
+
+	ASSERT_EQ(0, cl_volume_get(t.ctx, v->id, &g, &t.err)) TH_LOG("%s", t.err.msg);
+	EXPECT_EQ(2, g->size);
+	EXPECT_EQ(CL_STATUS_AVAILABLE, g->status);
+	cl_volume_free(g);
+	EXPECT_EQ(0, cl_volume_extend(t.ctx, v, 3, &t.err)) TH_LOG("%s", t.err.msg);
+	EXPECT_EQ(3ULL << 30, (unsigned long long)file_size(file));
+	cl_volume_free(v);
 	tenv_fini(&t);
 }
 

@@ -9,11 +9,14 @@
  * store at once do not both build it. A schema that holds other tables
  * is refused and never written.
  *
- * Statements are prepared once per server session. A lost connection
- * fails the operation it happened in (the server rolls back what was not
- * committed) and the next operation reconnects.
+ * Statements are prepared once per server session. A session lost
+ * between transactions is made again, and the statement that met it runs
+ * again (each one is idempotent); a session lost inside a transaction
+ * fails it (the server rolled back what was not committed) and the next
+ * operation reconnects.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,19 +197,37 @@ static int run(struct pg_store *s, const char *sql, int n,
 	char buf[16];
 	const char *name;
 	PGresult *res;
-	int ret = ensure_connected(s, err);
+	int ret;
 
-	if (ret)
-		return ret;
-	name = statement(s, sql, n, buf, err, &ret);
-	if (!name)
-		return ret;
-	if (*name)
-		res = PQexecPrepared(s->conn, name, n, vals, NULL, NULL, 0);
-	else
-		res = PQexecParams(s->conn, sql, n, NULL, vals, NULL, NULL, 0);
-	if (PQresultStatus(res) != want) {
-		ret = db_error(s, res, what, err);
+	/*
+	 * Outside a transaction every statement here is idempotent (a
+	 * select, an upsert or a delete of one row by id): one that met a
+	 * dead session (the server restarted) is run again on a new one.
+	 */
+	for (int attempt = 0;; attempt++) {
+		bool idle = s->depth == 0;
+
+		ret = ensure_connected(s, err);
+		if (ret)
+			return ret;
+		name = statement(s, sql, n, buf, err, &ret);
+		if (name && *name)
+			res = PQexecPrepared(s->conn, name, n, vals, NULL, NULL, 0);
+		else if (name)
+			res = PQexecParams(s->conn, sql, n, NULL, vals, NULL,
+					   NULL, 0);
+		else
+			res = NULL;
+		if (res && PQresultStatus(res) == want)
+			break;
+		/* Not a COMMIT: its transaction died with the session. */
+		if (idle && attempt == 0 && PQstatus(s->conn) != CONNECTION_OK &&
+		    strcmp(sql, "COMMIT")) {
+			PQclear(res);
+			continue;
+		}
+		if (res)
+			ret = db_error(s, res, what, err);
 		PQclear(res);
 		return ret;
 	}
