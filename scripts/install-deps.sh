@@ -15,6 +15,7 @@ packages="
 	nbd-client qemu-utils libnbd-bin nbdkit-plugin-dev
 	sqlite3 python3 jq iproute2
 	ceph-mon ceph-mgr ceph-osd ceph-common librbd-dev librados-dev
+	postgresql libpq-dev
 "
 
 missing=

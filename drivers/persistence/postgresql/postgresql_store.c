@@ -375,14 +375,12 @@ static int check_conninfo(const char *conninfo, struct cl_error *err)
 
 static void describe(struct pg_store *s)
 {
-	const char *host = PQhost(s->conn);
+	const char *user = PQuser(s->conn), *host = PQhost(s->conn);
+	const char *port = PQport(s->conn), *db = PQdb(s->conn);
 
-	snprintf(s->where, sizeof(s->where), "%s@%s%s%s/%s (schema %s)",
-		 PQuser(s->conn) ? PQuser(s->conn) : "?",
-		 host && *host == '/' ? "" : host ? host : "?",
-		 host && *host == '/' ? "[socket]:" : ":",
-		 PQport(s->conn) ? PQport(s->conn) : "?",
-		 PQdb(s->conn) ? PQdb(s->conn) : "?", s->schema);
+	snprintf(s->where, sizeof(s->where), "%s@%s:%s/%s (schema %s)",
+		 user ? user : "?", host ? host : "?", port ? port : "?",
+		 db ? db : "?", s->schema);
 }
 
 static int connect_server(struct pg_store *s, const struct cl_dict *options,
