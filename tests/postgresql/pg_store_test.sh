@@ -4,6 +4,8 @@
 # cinderctl on the postgresql store, against a throwaway server
 # (tests/postgresql/server.sh, started once for the program): the object
 # operations, two hosts with state of their own sharing one store, the
+# volume locks held in the store (another host's lock waited for, and let
+# go when that host dies),
 # password from a file (never in the connection string), the schema of
 # someone else and a newer schema refused untouched, unknown options, and
 # a server that is down (a clear error, within the connect timeout). The
@@ -17,7 +19,7 @@ if [ ! -x "$PG_BIN/initdb" ] || ! command -v psql >/dev/null; then
 	exit 0
 fi
 
-plan 15
+plan 17
 mkstate
 PGD=$T/pg
 trap 'pg_stop "$PGD"; rm -rf "$T"' EXIT
@@ -84,6 +86,45 @@ ok "a delete on one host is seen by the other" \
 	test "$(json_get '[v["id"] for v in j]')" = "['$V1']"
 run b keyvalue list --json
 ok "key/values are shared" test "$(json_get 'j.get("conf/x")')" = 42
+
+# --- locks in the store --------------------------------------------------
+# The advisory lock key of the plugin: FNV-1a 64 of schema, what, id.
+lock_key() {
+	python3 - "$@" <<'PY'
+import sys
+h = 0xcbf29ce484222325
+for part in sys.argv[1:]:
+    for b in part.encode():
+        h = ((h ^ b) * 0x100000001b3) % (1 << 64)
+    h = ((h ^ 0xff) * 0x100000001b3) % (1 << 64)
+print(h - (1 << 64) if h >= 1 << 63 else h)
+PY
+}
+key=$(lock_key cinderlib volume "$V1")
+# Another host holds the volume's lock (a psql session), then dies.
+psql -X -q -h "$PG_SOCKET_DIR" -p "$PG_PORT" -U cinderlib -d cinderlib \
+	-c "SELECT pg_advisory_lock($key)" -c "SELECT pg_sleep(600)" >/dev/null 2>&1 &
+holder=$!
+for _ in $(seq 50); do
+	[ "$(pg_sql "$PGD" "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 1 ] && break
+	sleep 0.1
+done
+b volume extend one 3 >"$T/extend.out" 2>&1 &
+extender=$!
+sleep 2
+waiting=$(pg_sql "$PGD" "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+run a --json volume show one
+ok "a volume locked by another host: the extend waits for the lock, the volume unchanged" \
+	eval 'kill -0 "$extender" 2>/dev/null && test "$waiting" = 1 && test "$(json_get "j[\"size\"]")" = 1'
+kill -9 "$holder"
+wait "$holder" 2>/dev/null
+t0=$SECONDS
+wait "$extender"
+rc=$?
+run a --json volume show one
+ok "the holder killed: its session lets the lock go, the extend goes on ($((SECONDS - t0))s)" \
+	eval 'test "$rc" = 0 && test "$(json_get "(j[\"size\"], j[\"status\"])")" = "(3, '"'available'"')" &&
+	      test "$(pg_sql "$PGD" "SELECT count(*) FROM pg_locks WHERE locktype = '"'advisory'"'")" = 0'
 
 # --- passwords ---------------------------------------------------------
 pg_sql "$PGD" "CREATE ROLE cinderpw LOGIN PASSWORD 'pw-$$'; GRANT ALL ON DATABASE cinderlib TO cinderpw" >/dev/null

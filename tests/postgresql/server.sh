@@ -71,6 +71,9 @@ port = $(cat "$dir/port")
 unix_socket_directories = '$dir/run'
 max_connections = 100
 shared_buffers = 32MB
+# A client that dies mid-query (kill -9) ends its session, and its locks,
+# at once instead of at the end of the query.
+client_connection_check_interval = 200ms
 CONF
 	cat >"$dir/data/pg_hba.conf" <<HBA
 local all all trust

@@ -40,6 +40,7 @@ struct cl_context {
 	const struct cl_persistence_ops *store_ops;
 	void *store;
 	void *store_dl;			/* plugin handle, NULL for built-ins */
+	struct cl_persistence_ops *store_ops_copy;	/* a plugin's, padded */
 	char *state_dir;
 	char *lock_path;
 	char *host;

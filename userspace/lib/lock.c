@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * Inter-process locks: one flock()ed file per object under the lock path,
- * as Cinder's external locks. Held for the whole state change of a volume
+ * as Cinder's external locks, or, when the store is shared by several
+ * hosts and has locks of its own (PostgreSQL advisory locks), those. Held for the whole state change of a volume
  * (check status, driver call, save) so that processes sharing a store and
  * a backend never interleave on one volume.
  *
@@ -18,6 +19,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,9 +30,11 @@
 #include "cl_internal.h"
 
 struct held_lock {
-	char *path;
-	int fd;
+	char *path;		/* the lock file, or "store:WHAT/ID" */
+	int fd;			/* the handle: the file's fd, or a store lock's */
 	unsigned int depth;
+	struct cl_context *ctx;	/* a store lock's, to give it back */
+	char *what, *id;
 };
 
 /* The locks this thread holds; a handful at most (clone: source + new). */
@@ -68,6 +72,8 @@ static int remember(char *path, int fd)
 static void forget(struct held_lock *h)
 {
 	free(h->path);
+	free(h->what);
+	free(h->id);
 	*h = held[--nr_held];
 	if (!nr_held) {
 		free(held);
@@ -95,13 +101,63 @@ static bool still_named(int fd, const char *path)
 	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+/*
+ * Handles of store locks count down from INT_MAX, far above any file
+ * descriptor: one release takes either kind.
+ */
+static _Thread_local int next_store_handle = INT_MAX;
+
+/* A lock held in a store that several hosts share (its lock operation). */
+static int store_lock_acquire(struct cl_context *ctx, const char *what,
+			      const char *id, struct cl_error *err)
+{
+	struct held_lock *h;
+	char *key;
+	int ret;
+
+	if (asprintf(&key, "store:%s/%s", what, id) < 0)
+		return cl_error_set(err, -ENOMEM, "out of memory");
+	h = held_by_path(key);
+	if (h) {
+		h->depth++;
+		free(key);
+		return h->fd;
+	}
+	ret = ctx->store_ops->lock(ctx->store, what, id, err);
+	if (ret) {
+		free(key);
+		return ret < 0 ? ret : -EIO;
+	}
+	ret = remember(key, next_store_handle);
+	if (!ret) {
+		h = &held[nr_held - 1];
+		h->ctx = ctx;
+		h->what = strdup(what);
+		h->id = strdup(id);
+		if (!h->what || !h->id) {
+			forget(h);
+			key = NULL;
+			ret = -ENOMEM;
+		}
+	}
+	if (ret) {
+		ctx->store_ops->unlock(ctx->store, what, id);
+		free(key);
+		return cl_error_set(err, -ENOMEM, "out of memory");
+	}
+	return next_store_handle--;
+}
+
 int cl_lock_acquire(struct cl_context *ctx, const char *what, const char *id,
 		    struct cl_error *err)
 {
 	struct held_lock *h;
-	char *path = lock_path(ctx, what, id);
+	char *path;
 	int fd, ret;
 
+	if (ctx->store_ops && ctx->store_ops->lock)
+		return store_lock_acquire(ctx, what, id, err);
+	path = lock_path(ctx, what, id);
 	if (!path)
 		return cl_error_set(err, -ENOMEM, "out of memory");
 	h = held_by_path(path);
@@ -152,6 +208,11 @@ void cl_lock_release(int fd)
 	h = held_by_fd(fd);
 	if (h && --h->depth)
 		return;
+	if (h && h->ctx) {
+		h->ctx->store_ops->unlock(h->ctx->store, h->what, h->id);
+		forget(h);
+		return;
+	}
 	if (h)
 		forget(h);
 	close(fd);	/* drops the flock */
@@ -165,8 +226,11 @@ void cl_lock_release(int fd)
 void cl_lock_remove(struct cl_context *ctx, const char *what, const char *id)
 {
 	struct held_lock *h;
-	char *path = lock_path(ctx, what, id);
+	char *path;
 
+	if (ctx->store_ops && ctx->store_ops->lock)
+		return;		/* nothing on disk */
+	path = lock_path(ctx, what, id);
 	if (!path)
 		return;
 	h = held_by_path(path);

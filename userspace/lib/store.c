@@ -6,6 +6,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@ static int load_plugin(struct cl_context *ctx, const char *path,
 		       struct cl_error *err)
 {
 	const struct cl_persistence_ops *ops;
+	struct cl_persistence_ops *copy;
 	void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 
 	if (!dl)
@@ -30,10 +32,11 @@ static int load_plugin(struct cl_context *ctx, const char *path,
 				    "%s is not a persistence plugin (no symbol %s)",
 				    path, CL_PERSISTENCE_SYMBOL);
 	}
-	if (ops->abi_version != CL_PERSISTENCE_ABI_VERSION) {
+	if (ops->abi_version < 1 ||
+	    ops->abi_version > CL_PERSISTENCE_ABI_VERSION) {
 		dlclose(dl);
 		return cl_error_set(err, -EPROTO,
-				    "persistence plugin %s has ABI version %u, this library needs %u",
+				    "persistence plugin %s has ABI version %u, this library takes 1 to %u",
 				    path, ops->abi_version,
 				    CL_PERSISTENCE_ABI_VERSION);
 	}
@@ -48,7 +51,22 @@ static int load_plugin(struct cl_context *ctx, const char *path,
 				    "persistence plugin %s lacks operations",
 				    path);
 	}
-	ctx->store_ops = ops;
+	if ((ops->abi_version >= 2 && !ops->lock != !ops->unlock)) {
+		dlclose(dl);
+		return cl_error_set(err, -EPROTO,
+				    "persistence plugin %s has lock without unlock or the reverse",
+				    path);
+	}
+	/* Our own copy, the operations of later versions NULL in an older one. */
+	copy = calloc(1, sizeof(*copy));
+	if (!copy) {
+		dlclose(dl);
+		return cl_error_set(err, -ENOMEM, "out of memory");
+	}
+	memcpy(copy, ops, ops->abi_version == 1 ?
+	       offsetof(struct cl_persistence_ops, lock) : sizeof(*copy));
+	ctx->store_ops = copy;
+	ctx->store_ops_copy = copy;
 	ctx->store_dl = dl;
 	return 0;
 }
@@ -138,6 +156,9 @@ void cl_store_close(struct cl_context *ctx)
 	if (ctx->store_dl)
 		dlclose(ctx->store_dl);
 	ctx->store_dl = NULL;
+	free(ctx->store_ops_copy);
+	ctx->store_ops_copy = NULL;
+	ctx->store_ops = NULL;
 }
 
 int cl_store_begin(struct cl_context *ctx, struct cl_error *err)

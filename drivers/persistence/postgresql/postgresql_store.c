@@ -9,6 +9,10 @@
  * store at once do not both build it. A schema that holds other tables
  * is refused and never written.
  *
+ * Locks: the volume locks are session advisory locks, so that hosts
+ * sharing the store never run conflicting operations on one volume, and
+ * a host that dies lets its locks go with its session.
+ *
  * Statements are prepared once per server session. A session lost
  * between transactions is made again, and the statement that met it runs
  * again (each one is idempotent); a session lost inside a transaction
@@ -38,6 +42,7 @@ struct pg_store {
 	char *schema;
 	char where[256];	/* user@host:port/db, for messages */
 	int depth;		/* nested begin() calls */
+	int locks_held;		/* advisory locks of this session */
 	int nr_prepared;
 	char *prepared[STMT_CACHE_SIZE];	/* SQL of statement "s<i>" */
 };
@@ -139,6 +144,12 @@ static int ensure_connected(struct pg_store *s, struct cl_error *err)
 {
 	if (PQstatus(s->conn) == CONNECTION_OK)
 		return 0;
+	/* The server let the locks go with the session: do not go on. */
+	if (s->locks_held > 0)
+		return cl_error_set(err, -ENOTCONN,
+				    "store postgresql %s: the session holding this operation's locks was lost "
+				    "(another host may hold them now); the operation stops, run it again",
+				    s->where);
 	if (s->depth > 0)
 		return cl_error_set(err, -ENOTCONN,
 				    "store postgresql %s: the connection was lost in the middle of a transaction; "
@@ -483,7 +494,11 @@ static int schema_state(struct pg_store *s, bool create, int *version,
 	return 0;
 }
 
-/* The 64-bit advisory lock key of @text (FNV-1a), as SQL text. */
+/*
+ * The 64-bit advisory lock key of @a, @b, @c (FNV-1a, each part ended by
+ * 0xff), as SQL text. Keys of distinct objects may collide: then two
+ * operations that could have run side by side wait for each other.
+ */
 static void lock_key(const char *a, const char *b, const char *c,
 		     char out[24])
 {
@@ -844,6 +859,42 @@ static int pg_delete_kv(void *store, const char *key, struct cl_error *err)
 	return delete_row(store, "key_values", "key", key, err);
 }
 
+/* ---- locks: session advisory locks, released when a session ends ---- */
+
+static int pg_lock(void *store, const char *what, const char *id,
+		   struct cl_error *err)
+{
+	struct pg_store *s = store;
+	char key[24];
+	const char *vals[1] = { key };
+	int ret;
+
+	lock_key(s->schema, what, id, key);
+	ret = run(s, "SELECT pg_advisory_lock($1::bigint)", 1, vals,
+		  PGRES_TUPLES_OK, "lock", NULL, err);
+	if (!ret)
+		s->locks_held++;
+	return ret;
+}
+
+static void pg_unlock(void *store, const char *what, const char *id)
+{
+	struct pg_store *s = store;
+	char key[24];
+	const char *vals[1] = { key };
+	PGresult *res;
+
+	if (s->locks_held == 0)
+		return;
+	s->locks_held--;
+	if (PQstatus(s->conn) != CONNECTION_OK)
+		return;		/* gone with the session */
+	lock_key(s->schema, what, id, key);
+	res = PQexecParams(s->conn, "SELECT pg_advisory_unlock($1::bigint)", 1,
+			   NULL, vals, NULL, NULL, 0);
+	PQclear(res);
+}
+
 CL_PERSISTENCE_EXPORT const struct cl_persistence_ops cinderlib_persistence = {
 	.abi_version = CL_PERSISTENCE_ABI_VERSION,
 	.name = "postgresql",
@@ -864,4 +915,6 @@ CL_PERSISTENCE_EXPORT const struct cl_persistence_ops cinderlib_persistence = {
 	.get_key_values = pg_get_kvs,
 	.set_key_value = pg_set_kv,
 	.delete_key_value = pg_delete_kv,
+	.lock = pg_lock,
+	.unlock = pg_unlock,
 };

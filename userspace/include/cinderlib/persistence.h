@@ -21,7 +21,8 @@
 extern "C" {
 #endif
 
-#define CL_PERSISTENCE_ABI_VERSION 1
+/* 2 added lock/unlock; plugins of version 1 still load (no store locks). */
+#define CL_PERSISTENCE_ABI_VERSION 2
 #define CL_PERSISTENCE_SYMBOL "cinderlib_persistence"
 
 struct cl_persistence_ops {
@@ -73,6 +74,20 @@ struct cl_persistence_ops {
 			     struct cl_error *err);
 	int (*delete_key_value)(void *store, const char *key,
 				struct cl_error *err);
+
+	/*
+	 * Optional (ABI 2), for stores that several hosts share: exclusive
+	 * locks held in the store, by this store instance's session, that
+	 * the store releases by itself when the session ends (the process
+	 * or its host dies). lock() waits until @what/@id ("volume", an id)
+	 * is held; -ENOTCONN when the session holding locks was lost (they
+	 * may be another's now). With lock NULL the library takes flock()
+	 * files under lock_path, which hold between the processes of one
+	 * host only.
+	 */
+	int (*lock)(void *store, const char *what, const char *id,
+		    struct cl_error *err);
+	void (*unlock)(void *store, const char *what, const char *id);
 };
 
 /* Growing the lists (for plugins): take ownership of @obj, -ENOMEM. */
