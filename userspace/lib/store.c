@@ -4,6 +4,7 @@
  * plugin, and wraps what every caller needs (single gets, saves that stamp
  * updated_at, transactions that a store may not have).
  */
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <stddef.h>
@@ -72,6 +73,41 @@ static int load_plugin(struct cl_context *ctx, const char *path,
 }
 
 /*
+ * The store name nearest to @name: the built-in ones and the plugins in
+ * the directory of @path.
+ */
+static const char *closest_store(const char *name, const char *path)
+{
+	static _Thread_local char best[64];
+	const char *names[34] = { "memory", "sqlite" };
+	char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
+	char found[32][64];
+	size_t n = 2;
+	struct dirent *de;
+	DIR *d = NULL;
+
+	if (slash) {
+		*slash = '\0';
+		d = opendir(dir);
+	}
+	while (d && n < 34 && (de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+
+		if (len > 3 && len < 64 && !strcmp(de->d_name + len - 3, ".so")) {
+			snprintf(found[n - 2], sizeof(found[0]), "%.*s",
+				 (int)(len - 3), de->d_name);
+			names[n] = found[n - 2];
+			n++;
+		}
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+	snprintf(best, sizeof(best), "%s", cl_closest(name, names, n));
+	return best;
+}
+
+/*
  * A store plugin by name: NAME.so in the persistence directory, beside the
  * driver directory (LIBDIR/cinderlib/persistence installed,
  * build/persistence in the build tree).
@@ -79,7 +115,6 @@ static int load_plugin(struct cl_context *ctx, const char *path,
 static int load_named_plugin(struct cl_context *ctx, const char *name,
 			     struct cl_error *err)
 {
-	static const char *const builtin[] = { "memory", "sqlite" };
 	const char *drivers = cl_driver_dir(ctx);
 	const char *slash = drivers ? strrchr(drivers, '/') : NULL;
 	char *path;
@@ -99,9 +134,9 @@ static int load_named_plugin(struct cl_context *ctx, const char *name,
 		     drivers, name) < 0)
 		return cl_error_set(err, -ENOMEM, "out of memory");
 	if (access(path, F_OK) < 0) {
-		ret = cl_error_set(err, -ENOENT,
-				   "unknown persistence '%s': no %s (did you mean '%s'?)",
-				   name, path, cl_closest(name, builtin, 2));
+		ret = cl_error_set(err, -EINVAL,
+				   "unknown persistence '%s' (did you mean '%s'? there is no %s)",
+				   name, closest_store(name, path), path);
 		free(path);
 		return ret;
 	}
