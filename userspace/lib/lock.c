@@ -2,9 +2,10 @@
 /*
  * Inter-process locks: one flock()ed file per object under the lock path,
  * as Cinder's external locks, or, when the store is shared by several
- * hosts and has locks of its own (PostgreSQL advisory locks), those. Held for the whole state change of a volume
- * (check status, driver call, save) so that processes sharing a store and
- * a backend never interleave on one volume.
+ * hosts and has locks of its own (PostgreSQL advisory locks), those.
+ * Held for the whole state change of a volume (check status, driver call,
+ * save) so that processes sharing a store and a backend never interleave
+ * on one volume.
  *
  * A thread may take a lock it already holds: an attach holds the volume's
  * lock across its check, the connect and the recording of the device, and

@@ -52,7 +52,7 @@ static int load_plugin(struct cl_context *ctx, const char *path,
 				    "persistence plugin %s lacks operations",
 				    path);
 	}
-	if ((ops->abi_version >= 2 && !ops->lock != !ops->unlock)) {
+	if (ops->abi_version >= 2 && !ops->lock != !ops->unlock) {
 		dlclose(dl);
 		return cl_error_set(err, -EPROTO,
 				    "persistence plugin %s has lock without unlock or the reverse",
