@@ -152,37 +152,59 @@ static struct cbd_nbd_cmd *rq_to_nbd_cmd(struct request *rq)
 /* ---- sockets ---- */
 
 /*
- * Send or receive all of @iter; 0, or a negative errno (-EPIPE at EOF).
  * A send that must wait for room blocks the submitter's signals
  * meanwhile, so that a signal does not cut a request in two; only a fatal
  * one still can, and that connection is then dropped.
  */
+struct cbd_nbd_sigs {
+	bool blocked;
+	sigset_t old;
+};
+
+static void cbd_nbd_block_signals(struct cbd_nbd_sigs *sigs)
+{
+	sigset_t all;
+
+	siginitsetinv(&all, sigmask(SIGKILL));
+	sigprocmask(SIG_BLOCK, &all, &sigs->old);
+	sigs->blocked = true;
+}
+
+static void cbd_nbd_restore_signals(struct cbd_nbd_sigs *sigs)
+{
+	if (sigs->blocked)
+		sigprocmask(SIG_SETMASK, &sigs->old, NULL);
+}
+
+static void cbd_nbd_sock_prepare(struct socket *sock)
+{
+	/* The socket allocates while we may be writing back for reclaim. */
+	sock->sk->sk_allocation = GFP_NOIO | __GFP_MEMALLOC;
+	sock->sk->sk_use_task_frag = false;
+}
+
+/* Send or receive all of @iter; 0, or a negative errno (-EPIPE at EOF). */
 static int cbd_nbd_xmit(struct socket *sock, bool send, struct iov_iter *iter,
 			int flags, unsigned int *done)
 {
+	struct cbd_nbd_sigs sigs = { };
 	struct msghdr msg = { };
-	sigset_t all, old;
-	bool blocked = false;
 	unsigned int noreclaim;
 	int ret = 0;
 
 	msg.msg_iter = *iter;
-	/* The socket allocates while we may be writing back for reclaim. */
 	noreclaim = memalloc_noreclaim_save();
 	while (msg_data_left(&msg)) {
-		sock->sk->sk_allocation = GFP_NOIO | __GFP_MEMALLOC;
-		sock->sk->sk_use_task_frag = false;
+		cbd_nbd_sock_prepare(sock);
 		msg.msg_flags = flags | MSG_NOSIGNAL;
-		if (send && !blocked)
+		if (send && !sigs.blocked)
 			msg.msg_flags |= MSG_DONTWAIT;
 		if (send)
 			ret = sock_sendmsg(sock, &msg);
 		else
 			ret = sock_recvmsg(sock, &msg, msg.msg_flags);
-		if (ret == -EAGAIN && send && !blocked) {
-			siginitsetinv(&all, sigmask(SIGKILL));
-			sigprocmask(SIG_BLOCK, &all, &old);
-			blocked = true;
+		if (ret == -EAGAIN && send && !sigs.blocked) {
+			cbd_nbd_block_signals(&sigs);
 			continue;
 		}
 		if (ret <= 0) {
@@ -193,8 +215,7 @@ static int cbd_nbd_xmit(struct socket *sock, bool send, struct iov_iter *iter,
 			*done += ret;
 		ret = 0;
 	}
-	if (blocked)
-		sigprocmask(SIG_SETMASK, &old, NULL);
+	cbd_nbd_restore_signals(&sigs);
 	memalloc_noreclaim_restore(noreclaim);
 	return ret;
 }
@@ -209,24 +230,82 @@ static int cbd_nbd_xmit_buf(struct socket *sock, bool send, void *buf,
 	return cbd_nbd_xmit(sock, send, &iter, flags, done);
 }
 
-/* Move the request's data between its pages and the socket. */
-static int cbd_nbd_xmit_data(struct socket *sock, struct request *rq,
-			     bool send, int last_flags, unsigned int *done)
+/*
+ * Send one page segment of a write without copying it: the socket holds
+ * a reference to the page until the data is acknowledged, and the reply
+ * that ends the request comes only after the server has all of it, so
+ * nothing of the request is left to resend once it ends.
+ */
+static int cbd_nbd_send_page(struct socket *sock, struct bio_vec *bv,
+			     int flags)
+{
+	struct cbd_nbd_sigs sigs = { };
+	unsigned int off = bv->bv_offset, left = bv->bv_len;
+	unsigned int noreclaim;
+	int ret = 0;
+
+	noreclaim = memalloc_noreclaim_save();
+	while (left) {
+		cbd_nbd_sock_prepare(sock);
+		ret = kernel_sendpage(sock, bv->bv_page, off, left,
+				      flags | MSG_NOSIGNAL |
+				      (sigs.blocked ? 0 : MSG_DONTWAIT));
+		if (ret == -EAGAIN && !sigs.blocked) {
+			cbd_nbd_block_signals(&sigs);
+			continue;
+		}
+		if (ret <= 0) {
+			ret = ret ? ret : -EPIPE;
+			break;
+		}
+		off += ret;
+		left -= ret;
+		ret = 0;
+	}
+	cbd_nbd_restore_signals(&sigs);
+	memalloc_noreclaim_restore(noreclaim);
+	return ret;
+}
+
+/* Send a write's data from its pages; @last_flags go with the end. */
+static int cbd_nbd_send_data(struct socket *sock, struct request *rq,
+			     int last_flags)
 {
 	unsigned int left = blk_rq_bytes(rq);
+	struct req_iterator it;
+	struct iov_iter iter;
+	struct bio_vec bv;
+	int flags, ret;
+
+	rq_for_each_segment(bv, rq, it) {
+		left -= bv.bv_len;
+		flags = left ? MSG_MORE | MSG_SENDPAGE_NOTLAST : last_flags;
+		if (sendpage_ok(bv.bv_page)) {
+			ret = cbd_nbd_send_page(sock, &bv, flags);
+		} else {
+			/* Slab memory cannot be lent to the socket: copy. */
+			iov_iter_bvec(&iter, ITER_SOURCE, &bv, 1, bv.bv_len);
+			ret = cbd_nbd_xmit(sock, true, &iter,
+					   flags & ~MSG_SENDPAGE_NOTLAST, NULL);
+		}
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Receive a read's data straight into its pages. */
+static int cbd_nbd_recv_data(struct socket *sock, struct request *rq,
+			     unsigned int *done)
+{
 	struct req_iterator it;
 	struct iov_iter iter;
 	struct bio_vec bv;
 	int ret;
 
 	rq_for_each_bvec(bv, rq, it) {
-		left -= bv.bv_len;
-		iov_iter_bvec(&iter, send ? ITER_SOURCE : ITER_DEST, &bv, 1,
-			      bv.bv_len);
-		ret = cbd_nbd_xmit(sock, send, &iter,
-				   send ? (left ? MSG_MORE : last_flags) :
-				   MSG_WAITALL,
-				   done);
+		iov_iter_bvec(&iter, ITER_DEST, &bv, 1, bv.bv_len);
+		ret = cbd_nbd_xmit(sock, false, &iter, MSG_WAITALL, done);
 		if (ret)
 			return ret;
 	}
@@ -406,7 +485,7 @@ static int cbd_nbd_recv_reply(struct cbd_nbd_conn *conn, struct socket *sock)
 	}
 
 	if (!error && req_op(rq) == REQ_OP_READ) {
-		ret = cbd_nbd_xmit_data(sock, rq, false, 0, &done);
+		ret = cbd_nbd_recv_data(sock, rq, &done);
 		if (ret) {
 			/* Short read: the request goes with the connection. */
 			spin_lock(&cmd->lock);
@@ -617,7 +696,7 @@ again:
 	ret = cbd_nbd_xmit_buf(conn->sock, true, &cmd->hdr, sizeof(cmd->hdr),
 			       with_data ? MSG_MORE : more, NULL);
 	if (!ret && with_data)
-		ret = cbd_nbd_xmit_data(conn->sock, rq, true, more, NULL);
+		ret = cbd_nbd_send_data(conn->sock, rq, more);
 	/* A send without MSG_MORE pushed everything before it. */
 	conn->unpushed = !ret && more;
 	mutex_unlock(&conn->tx_lock);
@@ -908,6 +987,20 @@ err:
 	return (int)j;
 }
 
+/*
+ * The receivers of a device weigh, together, as much as four ordinary
+ * tasks: a lone receiver at nice 0 falls behind its own submitters and
+ * the server's threads on the same CPUs, and replies pile up, while four
+ * or more at a higher priority keep taking the CPU from them (both
+ * measured by scripts/bench/nbd).
+ */
+static int cbd_nbd_rx_nice(unsigned int nr_conns)
+{
+	static const int nice[] = { -6, -3, -1 };
+
+	return nr_conns <= ARRAY_SIZE(nice) ? nice[nr_conns - 1] : 0;
+}
+
 /* Put @sock in the empty slot @conn, with a receiver not started yet. */
 static int cbd_nbd_conn_install(struct cbd_nbd_conn *conn,
 				struct socket *sock)
@@ -925,6 +1018,7 @@ static int cbd_nbd_conn_install(struct cbd_nbd_conn *conn,
 	if (IS_ERR(rx))
 		return PTR_ERR(rx);
 	get_task_struct(rx);
+	set_user_nice(rx, cbd_nbd_rx_nice(nb->nr_conns));
 	conn->rx = rx;
 	return 0;
 }
