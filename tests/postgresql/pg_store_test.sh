@@ -31,32 +31,7 @@ if ! pg_start "$PGD" 2>"$T/pg.err"; then
 fi
 echo "# server up in ${PG_START_SECONDS}s on port $PG_PORT"
 
-# pg_config FILE HOST [EXTRA...]: a config on the shared store for HOST,
-# with state (locks, volume files) of its own.
-pg_config() {
-	local file=$1 host=$2
-
-	shift 2
-	{
-		cat <<CONF
-[DEFAULT]
-state_dir = $T/$host
-host = $host
-persistence = postgresql
-connection = $PG_CONNINFO
-CONF
-		printf '%s\n' "$@"
-		cat <<CONF
-enabled_backends = default
-
-[default]
-volume_driver = file
-file_volume_dir = $T/volumes
-file_volume_dir_create = true
-CONF
-	} >"$file"
-	mkdir -p "$T/$host"
-}
+. "${CINDERLIB_TOP:-.}/tests/postgresql/config_lib.sh"
 pg_config "$T/a.conf" hosta
 pg_config "$T/b.conf" hostb
 a() { "$CINDERCTL" --config "$T/a.conf" "$@"; }

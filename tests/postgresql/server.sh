@@ -7,6 +7,9 @@
 # "cinderlib" (trust on the socket, scram passwords over TCP). The server
 # never runs as root: as the "postgres" user when we are root.
 #
+# PG_LISTEN=ADDR (optional) adds an address to listen on, for clients of
+# its subnets (another network namespace of the test VM); scram there too.
+#
 # Sourced: pg_start DIR (sets PG_CONNINFO, PG_TCP_CONNINFO, PG_SOCKET_DIR,
 # PG_PORT, PG_DATA, PG_START_SECONDS), pg_stop DIR, pg_restart DIR,
 # pg_halt DIR (down, data kept), pg_resume DIR, pg_sql DIR SQL.
@@ -66,7 +69,7 @@ pg_start() {
 		return 1
 	fi
 	cat >>"$dir/data/postgresql.conf" <<CONF
-listen_addresses = '127.0.0.1'
+listen_addresses = '127.0.0.1${PG_LISTEN:+,$PG_LISTEN}'
 port = $(cat "$dir/port")
 unix_socket_directories = '$dir/run'
 max_connections = 100
@@ -78,6 +81,7 @@ CONF
 	cat >"$dir/data/pg_hba.conf" <<HBA
 local all all trust
 host all all 127.0.0.1/32 scram-sha-256
+${PG_LISTEN:+host all all samenet scram-sha-256}
 HBA
 	if ! _pg_as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
 		-t 60 start >/dev/null; then

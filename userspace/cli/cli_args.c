@@ -619,6 +619,19 @@ int cli_find_connection(struct cl_context *ctx, const char *ref,
 	return lookup_result(ret, &err, "connection", ref);
 }
 
+int cli_parse_mode(const char *text, enum cl_attach_mode *mode)
+{
+	if (!strcmp(text, "rw")) {
+		*mode = CL_ATTACH_RW;
+	} else if (!strcmp(text, "ro")) {
+		*mode = CL_ATTACH_RO;
+	} else {
+		cli_error("invalid mode '%s': use rw or ro", text);
+		return CLI_EXIT_USAGE;
+	}
+	return CLI_EXIT_OK;
+}
+
 int cli_read_file(const char *path, char **out)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;

@@ -162,6 +162,9 @@ int cli_find_connection(struct cl_context *ctx, const char *ref,
 int cli_reconcile_run(const char *group, const struct cli_action *self,
 		      int argc, char **argv);
 
+/* An attach mode, "rw" or "ro"; CLI_EXIT_USAGE (said) for anything else. */
+int cli_parse_mode(const char *text, enum cl_attach_mode *mode);
+
 /* Read all of @path ("-" = stdin) into a malloc'd NUL-ended string. */
 int cli_read_file(const char *path, char **out);
 

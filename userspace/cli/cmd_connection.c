@@ -134,15 +134,126 @@ static int connection_reconcile(const struct cli_action *self, int argc,
 	return cli_reconcile_run(GROUP, self, argc, argv);
 }
 
-static int connection_attach(const struct cli_action *self, int argc,
-			     char **argv)
+static void print_copied_device(const char *path, const char *volume_id)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "device_path", cli_json_string(path));
+	json_object_object_add(o, "volume_id", cli_json_string(volume_id));
+	cli_json_print(o);
+}
+
+/*
+ * --connection-info FILE: a connection another host made for this one,
+ * copied here as JSON ('connection show --json' there), with no store.
+ */
+static int attach_copied(struct cl_context *ctx, const char *file,
+			 const char *volume_id, enum cl_attach_mode mode)
 {
 	struct cl_connection *conn = NULL;
 	struct cl_error err = { 0 };
-	struct cl_context *ctx;
+	char *json = NULL, path[64];
 	int ret;
 
-	if (!one_connection(self, argc, argv, &ctx, &conn, &ret))
+	ret = cli_read_file(file, &json);
+	if (ret)
+		return ret;
+	if (cl_connection_info_from_json(json, &conn, &err))
+		ret = cli_failf(&err, "%s is not a connection", file);
+	else if (cl_connection_info_attach(ctx, conn, volume_id, mode, path,
+					   sizeof(path), &err))
+		ret = cli_failf(&err, "cannot attach the connection of %s",
+				file);
+	else if (cli_globals.json)
+		print_copied_device(path, conn->volume_id);
+	else
+		printf("%s\n", path);
+	cl_connection_free(conn);
+	free(json);
+	return ret;
+}
+
+static int detach_copied(struct cl_context *ctx, const char *file,
+			 const char *volume_id, bool force)
+{
+	struct cl_connection *conn = NULL;
+	struct cl_error err = { 0 };
+	char *json = NULL;
+	int ret;
+
+	ret = cli_read_file(file, &json);
+	if (ret)
+		return ret;
+	if (cl_connection_info_from_json(json, &conn, &err))
+		ret = cli_failf(&err, "%s is not a connection", file);
+	else if (cl_connection_info_detach(ctx, conn, volume_id, force, &err))
+		ret = cli_failf(&err, "cannot detach the connection of %s",
+				file);
+	cl_connection_free(conn);
+	free(json);
+	return ret;
+}
+
+/* The options attach and detach share: where the connection comes from. */
+struct copied_options {
+	const char *file;		/* --connection-info */
+	const char *volume_id;		/* --volume-id */
+	enum cl_attach_mode mode;	/* --mode (attach) */
+	bool force;			/* --force (detach) */
+};
+
+static int copied_option(int c, struct copied_options *o)
+{
+	switch (c) {
+	case 'i':
+		o->file = optarg;
+		return 0;
+	case 'u':
+		o->volume_id = optarg;
+		return 0;
+	case 'm':
+		return cli_parse_mode(optarg, &o->mode);
+	default:			/* 'f' */
+		o->force = true;
+		return 0;
+	}
+}
+
+#define COPIED_OPTS \
+	{ "connection-info", required_argument, NULL, 'i' }, \
+	{ "volume-id", required_argument, NULL, 'u' }
+
+static int connection_attach(const struct cli_action *self, int argc,
+			     char **argv)
+{
+	static const struct option opts[] = {
+		COPIED_OPTS, { "mode", required_argument, NULL, 'm' },
+		CLI_OPT_HELP, CLI_OPT_JSON, { 0 }
+	};
+	struct copied_options o = { .mode = CL_ATTACH_RW };
+	struct cl_connection *conn = NULL;
+	struct cl_error err = { 0 };
+	struct cl_context *ctx;
+	int c, ret = 0;
+
+	while ((c = cli_next_option(GROUP, self, argc, argv, ":hi:u:m:", opts,
+				    &ret)) > 0 && !ret)
+		ret = copied_option(c, &o);
+	if (c < 0 || ret)
+		return ret;
+	ret = cli_check_args(GROUP, self, argc - optind, o.file ? 0 : 1,
+			     o.file ? 0 : 1);
+	if (!ret && !o.file && (o.volume_id || o.mode != CL_ATTACH_RW)) {
+		cli_error("connection attach: --volume-id and --mode go with --connection-info (a recorded connection has both)");
+		ret = CLI_EXIT_USAGE;
+	}
+	if (!ret)
+		ret = cli_context(&ctx);
+	if (!ret && o.file)
+		return attach_copied(ctx, o.file, o.volume_id, o.mode);
+	if (!ret)
+		ret = cli_find_connection(ctx, argv[optind], &conn);
+	if (ret)
 		return ret;
 	if (cl_connection_attach(ctx, conn, &err))
 		ret = cli_failf(&err, "cannot attach connection %s", conn->id);
@@ -189,28 +300,35 @@ static int connection_detach(const struct cli_action *self, int argc,
 			     char **argv)
 {
 	static const struct option opts[] = {
-		{ "force", no_argument, NULL, 'f' },
+		COPIED_OPTS, { "force", no_argument, NULL, 'f' },
 		CLI_OPT_HELP, CLI_OPT_JSON, { 0 }
 	};
+	struct copied_options o = { .mode = CL_ATTACH_RW };
 	struct cl_connection *conn = NULL;
 	struct cl_error err = { 0 };
 	struct cl_context *ctx;
-	bool force = false;
-	int c, ret;
+	int c, ret = 0;
 
-	while ((c = cli_next_option(GROUP, self, argc, argv, ":hf", opts,
-				    &ret)) > 0)
-		force = true;		/* -f, the only option */
-	if (c < 0)
+	while ((c = cli_next_option(GROUP, self, argc, argv, ":hi:u:f", opts,
+				    &ret)) > 0 && !ret)
+		ret = copied_option(c, &o);
+	if (c < 0 || ret)
 		return ret;
-	ret = cli_check_args(GROUP, self, argc - optind, 1, 1);
+	ret = cli_check_args(GROUP, self, argc - optind, o.file ? 0 : 1,
+			     o.file ? 0 : 1);
+	if (!ret && !o.file && o.volume_id) {
+		cli_error("connection detach: --volume-id goes with --connection-info");
+		ret = CLI_EXIT_USAGE;
+	}
 	if (!ret)
 		ret = cli_context(&ctx);
+	if (!ret && o.file)
+		return detach_copied(ctx, o.file, o.volume_id, o.force);
 	if (!ret)
 		ret = cli_find_connection(ctx, argv[optind], &conn);
 	if (ret)
 		return ret;
-	if (cl_connection_detach(ctx, conn, force, &err))
+	if (cl_connection_detach(ctx, conn, o.force, &err))
 		ret = cli_failf(&err, "cannot detach connection %s", conn->id);
 	cl_connection_free(conn);
 	return ret;
@@ -287,15 +405,23 @@ static const struct cli_action connection_actions[] = {
 	  connection_list },
 	{ "show", "CONNECTION", "show a connection (by id or id prefix)", NULL,
 	  connection_show },
-	{ "attach", "CONNECTION",
+	{ "attach", "CONNECTION | --connection-info FILE [--volume-id ID] [--mode rw|ro]",
 	  "attach a connection of this host (made for it by 'volume connect', here or on the volume's host) as a cbd device; prints its path",
-	  NULL, connection_attach },
+	  "  -i, --connection-info FILE  a connection copied from another host\n"
+	  "                     (its 'connection show --json', or the bare\n"
+	  "                     connection_info), no store needed; '-' is stdin\n"
+	  "  -u, --volume-id ID the volume, when FILE does not say\n"
+	  "  -m, --mode rw|ro   with --connection-info: device mode (default rw)\n",
+	  connection_attach },
 	{ "extend", "CONNECTION",
 	  "grow the connection's device here to the volume's size, after 'volume extend' on the volume's host (an nbd device asks its server); prints its path and size",
 	  NULL, connection_extend },
-	{ "detach", "CONNECTION [--force]",
+	{ "detach", "CONNECTION | --connection-info FILE [--volume-id ID] [--force]",
 	  "remove the connection's device here; a connection this host made also ends (one another host exports stays: disconnect it there)",
-	  "  -f, --force        remove the device even while it is in use\n",
+	  "  -f, --force        remove the device even while it is in use\n"
+	  "  -i, --connection-info FILE  the copied connection it was attached\n"
+	  "                     from (see attach)\n"
+	  "  -u, --volume-id ID the volume, when FILE does not say\n",
 	  connection_detach },
 	{ "disconnect", "CONNECTION...",
 	  "end connections (terminate the export, drop the record)", NULL,

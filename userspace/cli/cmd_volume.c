@@ -421,10 +421,7 @@ static int volume_set_metadata(const struct cli_action *self, int argc,
 	if (ret)
 		goto out;
 	/* All keys in one save: either every pair is stored or none. */
-	if (cl_dict_update(&vol->metadata, &pairs)) {
-		cli_error("out of memory");
-		ret = CLI_EXIT_FAILED;
-	} else if (cl_volume_save(ctx, vol, &err)) {
+	if (cl_volume_update_metadata(ctx, vol, &pairs, NULL, &err)) {
 		ret = cli_fail(&err, "cannot save the metadata");
 	} else if (cli_globals.json) {
 		cli_json_print(cli_dict_json(&vol->metadata));
@@ -448,31 +445,19 @@ static int volume_unset_metadata(const struct cli_action *self, int argc,
 	ret = cli_find_volume(ctx, argv[optind], &vol);
 	if (ret)
 		return ret;
-	for (int i = optind + 1; i < argc; i++) {
+	for (int i = optind + 1; i < argc; i++)
 		if (!cl_dict_get(&vol->metadata, argv[i]))
 			fprintf(stderr, "cinderctl: warning: volume %s has no metadata key '%s'\n",
 				vol->id, argv[i]);
-		cl_dict_set(&vol->metadata, argv[i], NULL);
-	}
-	if (cl_volume_save(ctx, vol, &err))
+	/* argv ends with NULL: the keys are a NULL-ended list. */
+	if (cl_volume_update_metadata(ctx, vol, NULL,
+				      (const char *const *)&argv[optind + 1],
+				      &err))
 		ret = cli_fail(&err, "cannot save the metadata");
 	else if (cli_globals.json)
 		cli_json_print(cli_dict_json(&vol->metadata));
 	cl_volume_free(vol);
 	return ret;
-}
-
-static int parse_mode(const char *text, enum cl_attach_mode *mode)
-{
-	if (!strcmp(text, "rw")) {
-		*mode = CL_ATTACH_RW;
-	} else if (!strcmp(text, "ro")) {
-		*mode = CL_ATTACH_RO;
-	} else {
-		cli_error("invalid mode '%s': use rw or ro", text);
-		return CLI_EXIT_USAGE;
-	}
-	return CLI_EXIT_OK;
 }
 
 /* A connector given as a JSON object: every value kept as a string. */
@@ -499,20 +484,25 @@ static int volume_connect(const struct cli_action *self, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "connector", required_argument, NULL, 'C' },
+		{ "host", required_argument, NULL, 'H' },
 		{ "mode", required_argument, NULL, 'm' },
 		CLI_OPT_HELP, CLI_OPT_JSON, { 0 }
 	};
 	enum cl_attach_mode mode = CL_ATTACH_RW;
 	struct cl_dict connector = { 0 };
+	const char *for_host = NULL;
 	struct cl_context *ctx;
 	struct cl_volume *vol = NULL;
 	struct cl_connection *conn;
 	struct cl_error err = { 0 };
 	int c, ret = 0;
 
-	while ((c = cli_next_option(GROUP, self, argc, argv, ":hC:m:", opts,
+	while ((c = cli_next_option(GROUP, self, argc, argv, ":hC:H:m:", opts,
 				    &ret)) > 0) {
 		switch (c) {
+		case 'H':
+			for_host = optarg;
+			break;
 		case 'C':
 			ret = optarg[0] == '{' ?
 				parse_connector_json(optarg, &connector) :
@@ -520,7 +510,7 @@ static int volume_connect(const struct cli_action *self, int argc, char **argv)
 						    &connector);
 			break;
 		case 'm':
-			ret = parse_mode(optarg, &mode);
+			ret = cli_parse_mode(optarg, &mode);
 			break;
 		}
 		if (ret)
@@ -535,7 +525,12 @@ static int volume_connect(const struct cli_action *self, int argc, char **argv)
 			cli_parse_key_value(argv[i], "connector", &connector);
 	if (ret)
 		goto out;
-	if (!cl_dict_get(&connector, "host")) {
+	if (for_host && connector.count) {
+		cli_error("volume connect: --host takes the connector HOST published; give either it or --connector");
+		ret = CLI_EXIT_USAGE;
+		goto out;
+	}
+	if (!for_host && !cl_dict_get(&connector, "host")) {
 		char host[256];
 
 		if (gethostname(host, sizeof(host)) == 0) {
@@ -544,6 +539,9 @@ static int volume_connect(const struct cli_action *self, int argc, char **argv)
 		}
 	}
 	ret = cli_context(&ctx);
+	if (!ret && for_host &&
+	    cl_connector_published(ctx, for_host, &connector, &err))
+		ret = cli_fail(&err, "cannot connect the volume");
 	if (!ret)
 		ret = cli_find_volume(ctx, argv[optind], &vol);
 	if (ret)
@@ -618,7 +616,7 @@ static int volume_attach(const struct cli_action *self, int argc, char **argv)
 
 	while ((c = cli_next_option(GROUP, self, argc, argv, ":hm:", opts,
 				    &ret)) > 0) {
-		ret = parse_mode(optarg, &mode);	/* -m, the only option */
+		ret = cli_parse_mode(optarg, &mode);	/* -m, the only option */
 		if (ret)
 			return ret;
 	}
@@ -713,11 +711,13 @@ static const struct cli_action volume_actions[] = {
 	  volume_set_metadata },
 	{ "unset-metadata", "VOLUME KEY...", "remove metadata keys", NULL,
 	  volume_unset_metadata },
-	{ "connect", "VOLUME [--connector JSON|KEY=VALUE]... [KEY=VALUE...]",
+	{ "connect", "VOLUME [--connector JSON|KEY=VALUE]... [KEY=VALUE...] | VOLUME --host HOST",
 	  "export a volume to a host; prints the connection id",
 	  "  -C, --connector JSON|K=V the attaching host's properties: a JSON\n"
 	  "                           object or KEY=VALUE (repeatable); host\n"
 	  "                           defaults to this machine's name\n"
+	  "  -H, --host HOST          the connector HOST published in the\n"
+	  "                           store ('cinderctl connector publish')\n"
 	  "  -m, --mode rw|ro         attach mode (default rw)\n",
 	  volume_connect },
 	{ "disconnect", "VOLUME [CONNECTION]",

@@ -291,6 +291,34 @@ static int check_not_attached(struct cl_context *ctx,
 	return ret;
 }
 
+/*
+ * A connection another host (a controller) made for this one and that has
+ * no device yet, in @mode; *@out NULL when there is none.
+ */
+static int find_connection_for_here(struct cl_context *ctx,
+				    const struct cl_volume *vol,
+				    enum cl_attach_mode mode,
+				    struct cl_connection **out,
+				    struct cl_error *err)
+{
+	struct cl_connection_list conns = { 0 };
+	int ret = cl_volume_connections(ctx, vol, &conns, err);
+
+	*out = NULL;
+	for (size_t i = 0; !ret && i < conns.count; i++) {
+		struct cl_connection *c = conns.items[i];
+
+		if (c->attached_host && strcmp(c->attached_host, ctx->host) == 0 &&
+		    !c->device_path && c->attach_mode == mode) {
+			*out = c;
+			conns.items[i] = NULL;
+			break;
+		}
+	}
+	cl_connection_list_free(&conns);
+	return ret;
+}
+
 int cl_volume_attach(struct cl_context *ctx, struct cl_volume *vol,
 		     enum cl_attach_mode mode, struct cl_connection **out,
 		     struct cl_error *err)
@@ -313,6 +341,18 @@ int cl_volume_attach(struct cl_context *ctx, struct cl_volume *vol,
 	if (!ret)
 		ret = cl_kernel_open(&k, err);
 	if (!ret)
+		ret = find_connection_for_here(ctx, vol, mode, &conn, err);
+	if (!ret && conn) {
+		/* Connected for us elsewhere: attach that, it stays theirs. */
+		ret = attach_conn(ctx, k, conn, err);
+		if (ret) {
+			cl_connection_free(conn);
+			conn = NULL;
+			goto out;
+		}
+		goto attached;
+	}
+	if (!ret)
 		ret = cl_local_connector(ctx, &connector, err);
 	if (!ret)
 		ret = cl_volume_connect(ctx, vol, &connector, mode, &conn, err);
@@ -329,6 +369,7 @@ int cl_volume_attach(struct cl_context *ctx, struct cl_volume *vol,
 		cl_volume_refresh(ctx, vol, &ignored);
 		goto out;
 	}
+attached:
 	cl_volume_refresh(ctx, vol, NULL);
 	*out = conn;
 out:
@@ -460,6 +501,95 @@ int cl_connection_detach(struct cl_context *ctx, struct cl_connection *conn,
 out:
 	cl_lock_release(lock);
 	cl_connection_replace(conn, cur);
+	return ret;
+}
+
+/* The volume a copied connection is of: given, recorded, or its export. */
+static int copied_volume_id(struct cl_connection *conn, const char *volume_id,
+			    struct cl_error *err)
+{
+	const char *id = volume_id;
+
+	if (!id && conn->volume_id[0])
+		return 0;
+	if (!id)
+		id = cl_dict_get(&conn->connection_data, "export_name");
+	if (!id || !cl_uuid_valid(id))
+		return cl_error_set(err, -EINVAL,
+				    "%s: the connection_info does not say which volume it is of: give the volume's id",
+				    id ? id : "no volume id");
+	snprintf(conn->volume_id, sizeof(conn->volume_id), "%s", id);
+	return 0;
+}
+
+int cl_connection_info_attach(struct cl_context *ctx,
+			      struct cl_connection *conn,
+			      const char *volume_id, enum cl_attach_mode mode,
+			      char *path, size_t len, struct cl_error *err)
+{
+	const struct cl_connector_type *type;
+	struct cl_attach_request req = { 0 };
+	struct cl_dev_info info = { 0 };
+	struct cl_kernel *k = NULL;
+	int ret;
+
+	type = cl_connector_find(conn->driver_volume_type);
+	if (!type)
+		return cl_error_set(err, -EPROTONOSUPPORT,
+				    "no local connector for connection type '%s' (supported: file, block, nbd, rbd)",
+				    conn->driver_volume_type ?
+				    conn->driver_volume_type : "");
+	ret = copied_volume_id(conn, volume_id, err);
+	if (!ret)
+		ret = check_no_device(conn->volume_id, err);
+	if (!ret)
+		ret = cl_kernel_open(&k, err);
+	if (ret)
+		return ret;
+	req.volume_id = conn->volume_id;
+	/* No store to say the size: the file, device or export tells. */
+	req.read_only = mode == CL_ATTACH_RO;
+	req.data = &conn->connection_data;
+	req.nbd_connections = ctx->nbd_connections;
+	req.nbd_io_timeout_ms = ctx->nbd_io_timeout_ms;
+	req.nbd_dead_timeout_ms = ctx->nbd_dead_timeout_ms;
+	ret = type->connect_volume(k, &req, &info, err);
+	cl_kernel_close(k);
+	if (ret)
+		return ret;
+	snprintf(path, len, "/dev/%s", info.disk_name);
+	cl_wait_for_node(path);
+	cl_log(ctx, CL_LOG_INFO, "volume %s: attached at %s from a copied connection_info (%s)",
+	       conn->volume_id, path, cl_attach_mode_name(mode));
+	return 0;
+}
+
+int cl_connection_info_detach(struct cl_context *ctx,
+			      struct cl_connection *conn,
+			      const char *volume_id, bool force,
+			      struct cl_error *err)
+{
+	char disk[64], path[80];
+	int ret;
+
+	ret = copied_volume_id(conn, volume_id, err);
+	if (ret)
+		return ret;
+	if (!cl_local_device_of(conn->volume_id, disk, sizeof(disk)))
+		return cl_error_set(err, -ENOENT,
+				    "volume %s has no device on this host",
+				    conn->volume_id);
+	snprintf(path, sizeof(path), "/dev/%s", disk);
+	free(conn->device_path);
+	conn->device_path = strdup(path);
+	if (!conn->device_path)
+		return cl_error_set(err, -ENOMEM, "out of memory");
+	ret = remove_device(conn, force, err);
+	if (!ret)
+		ret = connector_disconnect(conn, err);
+	if (!ret)
+		cl_log(ctx, CL_LOG_INFO, "volume %s: %s detached",
+		       conn->volume_id, path);
 	return ret;
 }
 

@@ -54,7 +54,7 @@ int cl_backend_open(struct cl_context *ctx, const char *name,
 {
 	const char *given = cl_dict_get(options, "volume_backend_name");
 	struct cl_backend *be;
-	int ret;
+	int ret, lock;
 
 	if (!valid_backend_name(name))
 		return cl_error_set(err, -EINVAL,
@@ -89,7 +89,17 @@ int cl_backend_open(struct cl_context *ctx, const char *name,
 	be->cfg.options = &be->options;
 	be->cfg.host = ctx->host;
 	be->cfg.state_dir = ctx->state_dir;
+	/*
+	 * One setup at a time per backend, across processes and hosts: a
+	 * setup may make what the backend shares (LVM thin's pool).
+	 */
+	lock = cl_lock_acquire(ctx, "backend", name, err);
+	if (lock < 0) {
+		ret = lock;
+		goto fail;
+	}
 	ret = be->ops->setup(&be->cfg, &be->priv, err);
+	cl_lock_release(lock);
 	if (ret) {
 		be->priv = NULL;
 		goto fail;

@@ -77,6 +77,8 @@ int cl_time_parse(const char *s, int64_t *us);
 int cl_lock_acquire(struct cl_context *ctx, const char *what, const char *id,
 		    struct cl_error *err);
 void cl_lock_release(int fd);
+/* True when @fd's holder took it first (not a nested acquire). */
+bool cl_lock_is_outermost(int fd);
 void cl_lock_remove(struct cl_context *ctx, const char *what, const char *id);
 
 /* objects.c */

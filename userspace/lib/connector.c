@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include <json-c/json.h>
+
 #include "cl_internal.h"
 
 static const struct cl_connector_type *const connector_types[] = {
@@ -121,4 +123,100 @@ int cl_local_connector(struct cl_context *ctx, struct cl_dict *out,
 		return cl_error_set(err, -ENOMEM, "out of memory");
 	}
 	return 0;
+}
+
+/*
+ * Published connectors: a node that attaches volumes made by another host
+ * (a controller) puts its connector properties in the shared store, where
+ * the controller finds them by host name (cinderlib's flow, with the
+ * store's key/value pairs as the channel).
+ */
+static int published_key(const char *host, char **key, struct cl_error *err)
+{
+	if (!host || !host[0] || strchr(host, '/'))
+		return cl_error_set(err, -EINVAL,
+				    "'%s' is not a host name", host ? host : "");
+	if (asprintf(key, "%s%s", CL_CONNECTOR_KEY_PREFIX, host) < 0)
+		return cl_error_set(err, -ENOMEM, "out of memory");
+	return 0;
+}
+
+int cl_connector_publish(struct cl_context *ctx, const struct cl_dict *extra,
+			 struct cl_dict *out, struct cl_error *err)
+{
+	struct cl_dict props = { 0 };
+	char *key = NULL, *json = NULL;
+	int ret;
+
+	ret = cl_local_connector(ctx, &props, err);
+	if (!ret && cl_dict_update(&props, extra))
+		ret = cl_error_set(err, -ENOMEM, "out of memory");
+	if (!ret && strcmp(cl_dict_get(&props, "host"), ctx->host) != 0)
+		ret = cl_error_set(err, -EINVAL,
+				   "a host publishes its own connector: host is %s here, not %s",
+				   ctx->host, cl_dict_get(&props, "host"));
+	if (!ret)
+		ret = published_key(ctx->host, &key, err);
+	if (!ret)
+		ret = cl_jobj_to_string(cl_dict_to_jobj(&props), false, &json,
+					err);
+	if (!ret)
+		ret = cl_kv_set(ctx, key, json, err);
+	if (!ret && out) {
+		cl_dict_clear(out);
+		*out = props;
+		props = (struct cl_dict){ 0 };
+	}
+	cl_dict_clear(&props);
+	free(key);
+	free(json);
+	return ret;
+}
+
+int cl_connector_published(struct cl_context *ctx, const char *host,
+			   struct cl_dict *out, struct cl_error *err)
+{
+	struct json_object *o = NULL;
+	char *key = NULL, *json = NULL;
+	int ret;
+
+	cl_dict_clear(out);
+	ret = published_key(host, &key, err);
+	if (!ret) {
+		ret = cl_kv_get(ctx, key, &json, err);
+		if (ret == -ENOENT)
+			cl_error_set(err, -ENOENT,
+				     "host %s has published no connector: run 'cinderctl connector publish' there",
+				     host);
+	}
+	if (!ret) {
+		o = json_tokener_parse(json);
+		ret = o ? cl_dict_from_jobj(o, out, key, err) :
+			  cl_error_set(err, -EINVAL,
+				       "the store's %s is not JSON: publish it again",
+				       key);
+	}
+	if (!ret && (!cl_dict_get(out, "host") ||
+		     strcmp(cl_dict_get(out, "host"), host) != 0))
+		ret = cl_error_set(err, -EINVAL,
+				   "the store's %s names another host: publish it again",
+				   key);
+	if (ret)
+		cl_dict_clear(out);
+	json_object_put(o);
+	free(key);
+	free(json);
+	return ret;
+}
+
+int cl_connector_unpublish(struct cl_context *ctx, const char *host,
+			   struct cl_error *err)
+{
+	char *key = NULL;
+	int ret = published_key(host ? host : ctx->host, &key, err);
+
+	if (!ret)
+		ret = cl_kv_delete(ctx, key, err);
+	free(key);
+	return ret;
 }

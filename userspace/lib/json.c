@@ -534,6 +534,51 @@ DEFINE_FROM_JSON(volume)
 DEFINE_FROM_JSON(snapshot)
 DEFINE_FROM_JSON(connection)
 
+/*
+ * connection_info copied from another host: the whole Connection, or
+ * {"driver_volume_type": ..., "data": {...}} alone (no id, no volume id).
+ */
+int cl_connection_info_from_json(const char *json, struct cl_connection **out,
+				 struct cl_error *err)
+{
+	struct cl_connection *c;
+	struct json_object *o, *data;
+	struct reader r;
+	int ret = 0;
+
+	*out = NULL;
+	if (!json)
+		return cl_error_set(err, -EINVAL, "no JSON given");
+	o = parse(json, err, &ret);
+	if (!o)
+		return ret;
+	if (json_object_object_get_ex(o, "connection_info", NULL)) {
+		ret = cl_connection_from_jobj(o, out, err);
+		json_object_put(o);
+		return ret;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		json_object_put(o);
+		return cl_error_set(err, -ENOMEM, "out of memory");
+	}
+	if (!start(&r, o, "connection_info", err)) {
+		get_str(&r, "driver_volume_type", &c->driver_volume_type,
+			true);
+		data = field(&r, "data", json_type_object, true);
+		if (data && !r.ret)
+			r.ret = info_data_from_jobj(data, &c->connection_data,
+						    err);
+	}
+	json_object_put(o);
+	if (r.ret) {
+		cl_connection_free(c);
+		return r.ret;
+	}
+	*out = c;
+	return 0;
+}
+
 /* ---- the whole state ---- */
 
 void cl_state_free(struct cl_state *state)

@@ -200,6 +200,13 @@ fail:
 	return ret;
 }
 
+bool cl_lock_is_outermost(int fd)
+{
+	struct held_lock *h = held_by_fd(fd);
+
+	return h && h->depth == 1;
+}
+
 void cl_lock_release(int fd)
 {
 	struct held_lock *h;

@@ -182,7 +182,7 @@ int cl_create_from(struct cl_context *ctx, struct cl_backend *be,
 	struct cl_model_update upd = { 0 };
 	struct cl_error derr = { 0 };
 	struct cl_volume *vol, *existing;
-	int ret, lock = -1;
+	int ret, lock = -1, space_lock;
 
 	if (size < min)
 		return cl_error_set(err, -EINVAL,
@@ -217,9 +217,22 @@ int cl_create_from(struct cl_context *ctx, struct cl_backend *be,
 			goto out;
 		}
 	}
-	ret = cl_store_save_volume(ctx, vol, err);
-	if (ret)
+	/*
+	 * Space is taken one driver call at a time per backend, across
+	 * processes and hosts, so that a driver's capacity check (LVM thin's
+	 * over-subscription) and its allocation hold together. Always inside
+	 * the volume's lock: volume, then backend, never the other way.
+	 */
+	space_lock = cl_lock_acquire(ctx, "backend", be->name, err);
+	if (space_lock < 0) {
+		ret = space_lock;
 		goto out;
+	}
+	ret = cl_store_save_volume(ctx, vol, err);
+	if (ret) {
+		cl_lock_release(space_lock);
+		goto out;
+	}
 	cl_log(ctx, CL_LOG_DEBUG, "volume %s: creating on %s", vol->id,
 	       be->name);
 	if (snap)
@@ -230,6 +243,7 @@ int cl_create_from(struct cl_context *ctx, struct cl_backend *be,
 						    &derr);
 	else
 		ret = be->ops->create_volume(be->priv, vol, &upd, &derr);
+	cl_lock_release(space_lock);
 	cl_apply_update(&vol->provider_location, &vol->provider_id, &upd);
 	vol->status = ret ? CL_STATUS_ERROR : CL_STATUS_AVAILABLE;
 	if (ret) {
@@ -278,6 +292,43 @@ static bool usable_source(enum cl_status st)
 	return st == CL_STATUS_AVAILABLE || st == CL_STATUS_IN_USE;
 }
 
+/*
+ * A transitional status exists only while the lock holder works: found by
+ * the next holder, it is what a process killed in the middle left. The
+ * volume takes the error status of that operation (as a failed driver call
+ * would have left it), so that it can be deleted, instead of staying
+ * "extending" for ever.
+ */
+static void recover_interrupted(struct cl_context *ctx, struct cl_volume *cur)
+{
+	enum cl_status was = cur->status, now;
+	struct cl_error ignored;
+
+	switch (was) {
+	case CL_STATUS_CREATING:
+		now = CL_STATUS_ERROR;
+		break;
+	case CL_STATUS_EXTENDING:
+		now = CL_STATUS_ERROR_EXTENDING;
+		break;
+	case CL_STATUS_DELETING:
+		now = CL_STATUS_ERROR_DELETING;
+		break;
+	default:
+		return;
+	}
+	cur->status = now;
+	if (cl_store_save_volume(ctx, cur, &ignored)) {
+		cur->status = was;
+		return;
+	}
+	cl_log(ctx, CL_LOG_WARNING,
+	       "volume %s: the process %s it died in the middle: now %s",
+	       cur->id, was == CL_STATUS_CREATING ? "creating" :
+	       was == CL_STATUS_EXTENDING ? "extending" : "deleting",
+	       cl_status_name(now));
+}
+
 /* Lock @id and read the current volume from the store. */
 static int lock_volume(struct cl_context *ctx, const char *id,
 		       struct cl_volume **cur, int *lock, struct cl_error *err)
@@ -293,8 +344,12 @@ static int lock_volume(struct cl_context *ctx, const char *id,
 			cl_lock_remove(ctx, "volume", id);
 		cl_lock_release(*lock);
 		*lock = -1;
+		return ret;
 	}
-	return ret;
+	/* Our own transition, seen again by a nested acquire, is no loss. */
+	if (cl_lock_is_outermost(*lock))
+		recover_interrupted(ctx, *cur);
+	return 0;
 }
 
 int cl_volume_clone(struct cl_context *ctx, const struct cl_volume *src,
@@ -421,7 +476,7 @@ int cl_volume_extend(struct cl_context *ctx, struct cl_volume *vol,
 	enum cl_status back;
 	struct cl_volume *cur;
 	struct cl_backend *be;
-	int ret, lock;
+	int ret, lock, space_lock;
 
 	ret = cl_check_size(new_size, err);
 	if (ret)
@@ -448,12 +503,20 @@ int cl_volume_extend(struct cl_context *ctx, struct cl_volume *vol,
 		ret = cl_target_check_exporter(ctx, cur, "extend", err);
 	if (ret)
 		goto out;
+	space_lock = cl_lock_acquire(ctx, "backend", be->name, err);
+	if (space_lock < 0) {
+		ret = space_lock;
+		goto out;
+	}
 	back = cur->status;
 	cur->status = CL_STATUS_EXTENDING;
 	ret = cl_store_save_volume(ctx, cur, err);
-	if (ret)
+	if (ret) {
+		cl_lock_release(space_lock);
 		goto out;
+	}
 	ret = be->ops->extend_volume(be->priv, cur, new_size, &derr);
+	cl_lock_release(space_lock);
 	if (ret) {
 		struct cl_error ignored;
 
@@ -580,7 +643,6 @@ int cl_volume_refresh(struct cl_context *ctx, struct cl_volume *vol,
 
 /* Copy the user-editable fields of @vol into the stored volume. */
 static int save_edits(struct cl_context *ctx, struct cl_volume *vol,
-		      const char *key, const char *value, bool one_key,
 		      struct cl_error *err)
 {
 	struct cl_volume *cur;
@@ -589,17 +651,13 @@ static int save_edits(struct cl_context *ctx, struct cl_volume *vol,
 	ret = lock_volume(ctx, vol->id, &cur, &lock, err);
 	if (ret)
 		return ret;
-	if (one_key) {
-		ret = cl_dict_set(&cur->metadata, key, value);
-	} else {
-		cur->bootable = vol->bootable;
-		ret = cl_set_str(&cur->name, vol->name);
-		if (!ret)
-			ret = cl_set_str(&cur->description, vol->description);
-		if (!ret) {
-			cl_dict_clear(&cur->metadata);
-			ret = cl_dict_copy(&cur->metadata, &vol->metadata);
-		}
+	cur->bootable = vol->bootable;
+	ret = cl_set_str(&cur->name, vol->name);
+	if (!ret)
+		ret = cl_set_str(&cur->description, vol->description);
+	if (!ret) {
+		cl_dict_clear(&cur->metadata);
+		ret = cl_dict_copy(&cur->metadata, &vol->metadata);
 	}
 	if (ret)
 		ret = cl_error_set(err, -ENOMEM, "out of memory");
@@ -626,25 +684,59 @@ int cl_volume_save(struct cl_context *ctx, struct cl_volume *vol,
 		ret = cl_check_dict("metadata", &vol->metadata, err);
 	if (ret)
 		return ret;
-	return save_edits(ctx, vol, NULL, NULL, false, err);
+	return save_edits(ctx, vol, err);
+}
+
+int cl_volume_update_metadata(struct cl_context *ctx, struct cl_volume *vol,
+			      const struct cl_dict *set,
+			      const char *const *unset, struct cl_error *err)
+{
+	struct cl_volume *cur;
+	int ret, lock;
+
+	for (size_t i = 0; set && i < set->count; i++)
+		if (!set->entries[i].key[0])
+			return cl_error_set(err, -EINVAL, "empty metadata key");
+	ret = set ? cl_check_dict("metadata", set, err) : 0;
+	if (ret)
+		return ret;
+	/* On the store's copy: what others changed meanwhile stays. */
+	ret = lock_volume(ctx, vol->id, &cur, &lock, err);
+	if (ret)
+		return ret;
+	ret = set ? cl_dict_update(&cur->metadata, set) : 0;
+	for (size_t i = 0; !ret && unset && unset[i]; i++)
+		ret = cl_dict_set(&cur->metadata, unset[i], NULL);
+	if (ret)
+		ret = cl_error_set(err, -ENOMEM, "out of memory");
+	else
+		ret = cl_store_save_volume(ctx, cur, err);
+	cl_lock_release(lock);
+	if (ret) {
+		cl_volume_free(cur);
+		return ret;
+	}
+	cl_volume_replace(vol, cur);
+	return 0;
 }
 
 int cl_volume_set_metadata(struct cl_context *ctx, struct cl_volume *vol,
 			   const char *key, const char *value,
 			   struct cl_error *err)
 {
+	const char *unset[2] = { key, NULL };
 	struct cl_dict one = { 0 };
 	int ret;
 
 	if (!key || !*key)
 		return cl_error_set(err, -EINVAL, "empty metadata key");
-	if (cl_dict_set(&one, key, value ? value : ""))
+	if (!value)
+		return cl_volume_update_metadata(ctx, vol, NULL, unset, err);
+	if (cl_dict_set(&one, key, value))
 		return cl_error_set(err, -ENOMEM, "out of memory");
-	ret = cl_check_dict("metadata", &one, err);
+	ret = cl_volume_update_metadata(ctx, vol, &one, NULL, err);
 	cl_dict_clear(&one);
-	if (ret)
-		return ret;
-	return save_edits(ctx, vol, key, value, true, err);
+	return ret;
 }
 
 int cl_volume_get(struct cl_context *ctx, const char *id,

@@ -549,6 +549,18 @@ CL_API int cl_volume_refresh(struct cl_context *ctx, struct cl_volume *vol,
 /* Save name, description, bootable, metadata edits made on @vol. */
 CL_API int cl_volume_save(struct cl_context *ctx, struct cl_volume *vol,
 			  struct cl_error *err);
+/*
+ * Metadata changes in one save, made on the store's current copy under
+ * the volume's lock, so that what other processes or hosts changed
+ * meanwhile stays (cl_volume_save() writes @vol's whole copy): @set's
+ * keys set, the NULL-ended @unset's removed; either may be NULL. @vol is
+ * refreshed.
+ */
+CL_API int cl_volume_update_metadata(struct cl_context *ctx,
+				     struct cl_volume *vol,
+				     const struct cl_dict *set,
+				     const char *const *unset,
+				     struct cl_error *err);
 /* Set (value != NULL) or remove (value NULL) one metadata key and save. */
 CL_API int cl_volume_set_metadata(struct cl_context *ctx, struct cl_volume *vol,
 				  const char *key, const char *value,
@@ -677,13 +689,53 @@ CL_API const char *cl_attach_mode_name(enum cl_attach_mode mode);
  */
 CL_API int cl_local_connector(struct cl_context *ctx, struct cl_dict *out,
 			      struct cl_error *err);
+/*
+ * Published connectors (a node's properties in the shared store, for the
+ * host that connects volumes to it), under the key
+ * CL_CONNECTOR_KEY_PREFIX + host as a JSON object.
+ * cl_connector_publish(): this host's cl_local_connector(), with @extra's
+ * entries (may be NULL) over it, saved; the result into @out (may be
+ * NULL). cl_connector_published(): the connector @host published, -ENOENT
+ * when none. cl_connector_unpublish(): @host's (NULL: this host's);
+ * unpublishing what was never published is success.
+ */
+#define CL_CONNECTOR_KEY_PREFIX "connector/"
+CL_API int cl_connector_publish(struct cl_context *ctx,
+				const struct cl_dict *extra,
+				struct cl_dict *out, struct cl_error *err);
+CL_API int cl_connector_published(struct cl_context *ctx, const char *host,
+				  struct cl_dict *out, struct cl_error *err);
+CL_API int cl_connector_unpublish(struct cl_context *ctx, const char *host,
+				  struct cl_error *err);
 /* True when connection_info of this type can be attached here ("file", "block"). */
 CL_API bool cl_connector_supported(const char *driver_volume_type);
 
 /*
+ * The flow without a shared store: attach here a connection another host
+ * made for this one, copied as JSON (cl_connection_info_from_json()). The
+ * volume is @volume_id, else the one the Connection names, else (nbd) the
+ * export's name. Nothing is saved: the device, which carries the volume
+ * id, is the record, and cl_connection_info_detach() removes it (and what
+ * the connector set up besides, an rbd mapping). The path into @path.
+ */
+CL_API int cl_connection_info_attach(struct cl_context *ctx,
+				     struct cl_connection *conn,
+				     const char *volume_id,
+				     enum cl_attach_mode mode,
+				     char *path, size_t len,
+				     struct cl_error *err);
+CL_API int cl_connection_info_detach(struct cl_context *ctx,
+				     struct cl_connection *conn,
+				     const char *volume_id, bool force,
+				     struct cl_error *err);
+
+/*
  * Attach @vol to this host: connect with cl_local_connector()'s properties,
  * then turn the connection_info into a /dev/cbdN device through the
- * cinderblk module (read-only for CL_ATTACH_RO). The connection, with its
+ * cinderblk module (read-only for CL_ATTACH_RO). When another host (a
+ * controller sharing the store) already connected @vol for this host in
+ * @mode, that connection is used instead of a new one; detaching it later
+ * leaves it to the host that made it. The connection, with its
  * device_path, is saved, so that another process may detach it. On failure
  * nothing is left: no device, no connection. -EBUSY when @vol is already
  * attached here (also when that attachment is stale: reconcile first);
@@ -819,6 +871,14 @@ CL_API int cl_connection_to_json(const struct cl_connection *conn, bool pretty,
 CL_API int cl_connection_from_json(const char *json,
 				   struct cl_connection **out,
 				   struct cl_error *err);
+/*
+ * What another host's 'connection show --json' printed (a Connection), or
+ * a bare connection_info {"driver_volume_type", "data"}: a connection
+ * with no id or volume id then.
+ */
+CL_API int cl_connection_info_from_json(const char *json,
+					struct cl_connection **out,
+					struct cl_error *err);
 CL_API int cl_connection_load(struct cl_context *ctx, const char *json,
 			      bool save, struct cl_connection **out,
 			      struct cl_error *err);
