@@ -65,7 +65,7 @@ CONF
 
 ctl() { in_tgt "$CINDERCTL" --config "$T/controller.conf" "$@"; }
 node() { "$CINDERCTL" --config "$T/node1.conf" "$@"; }
-alive() { tr -d '\0' <"/proc/$1/cmdline" 2>/dev/null | grep -q .; }
+alive() { [ -n "$1" ] && tr -d '\0' <"/proc/$1/cmdline" 2>/dev/null | grep -q .; }
 volume_file() {
 	local f
 
@@ -74,10 +74,11 @@ volume_file() {
 	echo "$f"
 }
 
-plan 25
+plan 27
 
 ok "two hosts in two namespaces" netns_setup
 mkdir -p "$PGD"
+chmod 0755 "$T"		# the server runs as postgres
 ok "PostgreSQL runs beside the controller, on its address" \
 	in_tgt env PG_LISTEN="$TGT_IP" bash -c '. "$1" && pg_start "$2"' _ \
 	"$top/tests/postgresql/server.sh" "$PGD"

@@ -535,15 +535,18 @@ DEFINE_FROM_JSON(snapshot)
 DEFINE_FROM_JSON(connection)
 
 /*
- * connection_info copied from another host: the whole Connection, or
- * {"driver_volume_type": ..., "data": {...}} alone (no id, no volume id).
+ * connection_info copied from another host: a Connection as 'connection
+ * show --json' or the serialization prints it (its connection_info,
+ * volume_id and attach_mode are read, the rest ignored), or
+ * {"driver_volume_type": ..., "data": {...}} alone.
  */
 int cl_connection_info_from_json(const char *json, struct cl_connection **out,
 				 struct cl_error *err)
 {
+	struct json_object *o, *info, *data;
 	struct cl_connection *c;
-	struct json_object *o, *data;
-	struct reader r;
+	char *id = NULL, *mode = NULL;
+	struct reader r, ri;
 	int ret = 0;
 
 	*out = NULL;
@@ -552,24 +555,40 @@ int cl_connection_info_from_json(const char *json, struct cl_connection **out,
 	o = parse(json, err, &ret);
 	if (!o)
 		return ret;
-	if (json_object_object_get_ex(o, "connection_info", NULL)) {
-		ret = cl_connection_from_jobj(o, out, err);
-		json_object_put(o);
-		return ret;
-	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		json_object_put(o);
 		return cl_error_set(err, -ENOMEM, "out of memory");
 	}
-	if (!start(&r, o, "connection_info", err)) {
-		get_str(&r, "driver_volume_type", &c->driver_volume_type,
-			true);
-		data = field(&r, "data", json_type_object, true);
-		if (data && !r.ret)
-			r.ret = info_data_from_jobj(data, &c->connection_data,
-						    err);
+	info = o;
+	if (!start(&r, o, "connection", err) &&
+	    json_object_object_get_ex(o, "connection_info", NULL)) {
+		info = field(&r, "connection_info", json_type_object, true);
+		get_str(&r, "volume_id", &id, false);
+		get_str(&r, "attach_mode", &mode, false);
+		if (id && !r.ret && strlen(id) >= sizeof(c->volume_id))
+			r.ret = cl_error_set(err, -EINVAL,
+					     "connection: volume_id '%s' is too long",
+					     id);
+		if (id && !r.ret)
+			memcpy(c->volume_id, id, strlen(id) + 1);
+		if (mode && !r.ret)
+			c->attach_mode = strcmp(mode, "ro") == 0 ?
+					 CL_ATTACH_RO : CL_ATTACH_RW;
 	}
+	if (!r.ret && !start(&ri, info, "connection_info", err)) {
+		get_str(&ri, "driver_volume_type", &c->driver_volume_type,
+			true);
+		data = field(&ri, "data", json_type_object, true);
+		if (data && !ri.ret)
+			ri.ret = info_data_from_jobj(data, &c->connection_data,
+						     err);
+		r.ret = ri.ret;
+	} else if (!r.ret) {
+		r.ret = -EINVAL;
+	}
+	free(id);
+	free(mode);
 	json_object_put(o);
 	if (r.ret) {
 		cl_connection_free(c);
