@@ -70,7 +70,7 @@ int main(int argc, char **argv)
 	if ((argc > 4 && cl_dict_set(&cfg->persistence_options, "connection",
 				     argv[4])) ||
 	    (argc > 5 && cl_dict_set(&cfg->persistence_options,
-				     "persistence_schema", argv[5])))
+				     "schema", argv[5])))
 		die("configuration", NULL);
 	if (cl_setup_from_config(cfg, NULL, NULL, &ctx, &err))
 		die("setup", &err);
