@@ -642,6 +642,27 @@ int cl_volume_refresh(struct cl_context *ctx, struct cl_volume *vol,
 }
 
 /* Copy the user-editable fields of @vol into the stored volume. */
+/*
+ * The end of an edit of @cur, the store's copy, made under @lock: saved
+ * unless the edit ran out of memory (@ret), and @vol becomes it.
+ */
+static int save_edited(struct cl_context *ctx, struct cl_volume *vol,
+		       struct cl_volume *cur, int lock, int ret,
+		       struct cl_error *err)
+{
+	if (ret)
+		ret = cl_error_set(err, -ENOMEM, "out of memory");
+	else
+		ret = cl_store_save_volume(ctx, cur, err);
+	cl_lock_release(lock);
+	if (ret) {
+		cl_volume_free(cur);
+		return ret;
+	}
+	cl_volume_replace(vol, cur);
+	return 0;
+}
+
 static int save_edits(struct cl_context *ctx, struct cl_volume *vol,
 		      struct cl_error *err)
 {
@@ -659,17 +680,7 @@ static int save_edits(struct cl_context *ctx, struct cl_volume *vol,
 		cl_dict_clear(&cur->metadata);
 		ret = cl_dict_copy(&cur->metadata, &vol->metadata);
 	}
-	if (ret)
-		ret = cl_error_set(err, -ENOMEM, "out of memory");
-	else
-		ret = cl_store_save_volume(ctx, cur, err);
-	cl_lock_release(lock);
-	if (ret) {
-		cl_volume_free(cur);
-		return ret;
-	}
-	cl_volume_replace(vol, cur);
-	return 0;
+	return save_edited(ctx, vol, cur, lock, ret, err);
 }
 
 int cl_volume_save(struct cl_context *ctx, struct cl_volume *vol,
@@ -707,17 +718,7 @@ int cl_volume_update_metadata(struct cl_context *ctx, struct cl_volume *vol,
 	ret = set ? cl_dict_update(&cur->metadata, set) : 0;
 	for (size_t i = 0; !ret && unset && unset[i]; i++)
 		ret = cl_dict_set(&cur->metadata, unset[i], NULL);
-	if (ret)
-		ret = cl_error_set(err, -ENOMEM, "out of memory");
-	else
-		ret = cl_store_save_volume(ctx, cur, err);
-	cl_lock_release(lock);
-	if (ret) {
-		cl_volume_free(cur);
-		return ret;
-	}
-	cl_volume_replace(vol, cur);
-	return 0;
+	return save_edited(ctx, vol, cur, lock, ret, err);
 }
 
 int cl_volume_set_metadata(struct cl_context *ctx, struct cl_volume *vol,
