@@ -164,12 +164,56 @@ void cl_wait_for_node(const char *path)
 	}
 }
 
+/* The connector of @conn's type here; NULL with the reason in @err. */
+static const struct cl_connector_type *
+local_connector_of(const struct cl_connection *conn, struct cl_error *err)
+{
+	const struct cl_connector_type *type =
+		cl_connector_find(conn->driver_volume_type);
+
+	if (!type)
+		cl_error_set(err, -EPROTONOSUPPORT,
+			     "%s%s%sno local connector for connection type '%s' (supported: file, block, nbd, rbd)",
+			     conn->id[0] ? "connection " : "", conn->id,
+			     conn->id[0] ? ": " : "",
+			     conn->driver_volume_type ?
+			     conn->driver_volume_type : "");
+	return type;
+}
+
+/*
+ * The device @type's connector makes of @conn's connection_info, @size
+ * bytes (0: what the file, device or export says); its path into @path.
+ */
+static int connector_device(struct cl_context *ctx, struct cl_kernel *k,
+			    const struct cl_connector_type *type,
+			    const struct cl_connection *conn, uint64_t size,
+			    bool read_only, struct cl_dev_info *info,
+			    char *path, size_t len, struct cl_error *err)
+{
+	struct cl_attach_request req = { 0 };
+	int ret;
+
+	req.volume_id = conn->volume_id;
+	req.size = size;
+	req.read_only = read_only;
+	req.data = &conn->connection_data;
+	req.nbd_connections = ctx->nbd_connections;
+	req.nbd_io_timeout_ms = ctx->nbd_io_timeout_ms;
+	req.nbd_dead_timeout_ms = ctx->nbd_dead_timeout_ms;
+	ret = type->connect_volume(k, &req, info, err);
+	if (ret)
+		return ret;
+	snprintf(path, len, "/dev/%s", info->disk_name);
+	cl_wait_for_node(path);
+	return 0;
+}
+
 /* Kernel add for @conn through its connector and record the device. */
 static int attach_conn(struct cl_context *ctx, struct cl_kernel *k,
 		       struct cl_connection *conn, struct cl_error *err)
 {
 	const struct cl_connector_type *type;
-	struct cl_attach_request req = { 0 };
 	struct cl_dev_info info = { 0 };
 	struct cl_volume *vol = NULL;
 	char path[64];
@@ -179,35 +223,26 @@ static int attach_conn(struct cl_context *ctx, struct cl_kernel *k,
 		return cl_error_set(err, -EINVAL,
 				    "connection %s is for host %s, this is %s",
 				    conn->id, conn->attached_host, ctx->host);
-	type = cl_connector_find(conn->driver_volume_type);
+	type = local_connector_of(conn, err);
 	if (!type)
-		return cl_error_set(err, -EPROTONOSUPPORT,
-				    "connection %s: no local connector for connection type '%s' (supported: file, block, nbd, rbd)",
-				    conn->id, conn->driver_volume_type ?
-				    conn->driver_volume_type : "");
+		return -EPROTONOSUPPORT;
 	ret = cl_store_get_volume(ctx, conn->volume_id, &vol, err);
 	if (ret)
 		return ret;
-	req.volume_id = vol->id;
-	req.size = vol->size * GIB;
-	req.read_only = conn->attach_mode == CL_ATTACH_RO;
-	req.data = &conn->connection_data;
-	req.nbd_connections = ctx->nbd_connections;
-	req.nbd_io_timeout_ms = ctx->nbd_io_timeout_ms;
-	req.nbd_dead_timeout_ms = ctx->nbd_dead_timeout_ms;
-	ret = type->connect_volume(k, &req, &info, err);
+	ret = connector_device(ctx, k, type, conn, vol->size * GIB,
+			       conn->attach_mode == CL_ATTACH_RO, &info, path,
+			       sizeof(path), err);
 	cl_volume_free(vol);
 	if (ret)
 		return ret;
-	snprintf(path, sizeof(path), "/dev/%s", info.disk_name);
-	cl_wait_for_node(path);
 	ret = cl_connection_set_device(ctx, conn, path, err);
 	if (ret) {
 		struct cl_error ignored;
 
 		cl_kernel_dev_remove(k, info.index, true, &ignored);
 		if (type->disconnect_volume)
-			type->disconnect_volume(req.data, &ignored);
+			type->disconnect_volume(&conn->connection_data,
+						&ignored);
 		return ret;
 	}
 	cl_log(ctx, CL_LOG_INFO, "volume %s: attached at %s (%s)",
@@ -259,16 +294,23 @@ out:
 	return ret;
 }
 
-/* -EBUSY when @vol already has a device on this host (store or kernel). */
+/*
+ * -EBUSY when @vol already has a device on this host (store or kernel).
+ * Else *@waiting is a connection another host (a controller) made for
+ * this one in @mode, with no device yet, or NULL when there is none.
+ */
 static int check_not_attached(struct cl_context *ctx,
 			      const struct cl_volume *vol,
+			      enum cl_attach_mode mode,
+			      struct cl_connection **waiting,
 			      struct cl_error *err)
 {
 	struct cl_connection_list conns = { 0 };
 	int ret = cl_volume_connections(ctx, vol, &conns, err);
 
+	*waiting = NULL;
 	for (size_t i = 0; !ret && i < conns.count; i++) {
-		const struct cl_connection *c = conns.items[i];
+		struct cl_connection *c = conns.items[i];
 
 		switch (cl_connection_device_state(ctx, c)) {
 		case CL_DEVICE_PRESENT:
@@ -281,6 +323,14 @@ static int check_not_attached(struct cl_context *ctx,
 					   "volume %s is recorded as attached at %s, but that device is gone: reconcile or detach with force first",
 					   vol->id, c->device_path);
 			break;
+		case CL_DEVICE_NONE:
+			if (!*waiting && c->attached_host &&
+			    strcmp(c->attached_host, ctx->host) == 0 &&
+			    c->attach_mode == mode) {
+				*waiting = c;
+				conns.items[i] = NULL;
+			}
+			break;
 		default:
 			break;
 		}
@@ -288,34 +338,10 @@ static int check_not_attached(struct cl_context *ctx,
 	cl_connection_list_free(&conns);
 	if (!ret)
 		ret = check_no_device(vol->id, err);
-	return ret;
-}
-
-/*
- * A connection another host (a controller) made for this one and that has
- * no device yet, in @mode; *@out NULL when there is none.
- */
-static int find_connection_for_here(struct cl_context *ctx,
-				    const struct cl_volume *vol,
-				    enum cl_attach_mode mode,
-				    struct cl_connection **out,
-				    struct cl_error *err)
-{
-	struct cl_connection_list conns = { 0 };
-	int ret = cl_volume_connections(ctx, vol, &conns, err);
-
-	*out = NULL;
-	for (size_t i = 0; !ret && i < conns.count; i++) {
-		struct cl_connection *c = conns.items[i];
-
-		if (c->attached_host && strcmp(c->attached_host, ctx->host) == 0 &&
-		    !c->device_path && c->attach_mode == mode) {
-			*out = c;
-			conns.items[i] = NULL;
-			break;
-		}
+	if (ret) {
+		cl_connection_free(*waiting);
+		*waiting = NULL;
 	}
-	cl_connection_list_free(&conns);
 	return ret;
 }
 
@@ -336,13 +362,16 @@ int cl_volume_attach(struct cl_context *ctx, struct cl_volume *vol,
 	lock = cl_lock_acquire(ctx, "volume", vol->id, err);
 	if (lock < 0)
 		return lock;
-	ret = check_not_attached(ctx, vol, err);
+	ret = check_not_attached(ctx, vol, mode, &conn, err);
 	/* No module: say so before anything is exported. */
 	if (!ret)
 		ret = cl_kernel_open(&k, err);
-	if (!ret)
-		ret = find_connection_for_here(ctx, vol, mode, &conn, err);
-	if (!ret && conn) {
+	if (ret) {
+		cl_connection_free(conn);
+		conn = NULL;
+		goto out;
+	}
+	if (conn) {
 		/* Connected for us elsewhere: attach that, it stays theirs. */
 		ret = attach_conn(ctx, k, conn, err);
 		if (ret) {
@@ -352,8 +381,7 @@ int cl_volume_attach(struct cl_context *ctx, struct cl_volume *vol,
 		}
 		goto attached;
 	}
-	if (!ret)
-		ret = cl_local_connector(ctx, &connector, err);
+	ret = cl_local_connector(ctx, &connector, err);
 	if (!ret)
 		ret = cl_volume_connect(ctx, vol, &connector, mode, &conn, err);
 	if (ret)
@@ -528,17 +556,13 @@ int cl_connection_info_attach(struct cl_context *ctx,
 			      char *path, size_t len, struct cl_error *err)
 {
 	const struct cl_connector_type *type;
-	struct cl_attach_request req = { 0 };
 	struct cl_dev_info info = { 0 };
 	struct cl_kernel *k = NULL;
 	int ret;
 
-	type = cl_connector_find(conn->driver_volume_type);
+	type = local_connector_of(conn, err);
 	if (!type)
-		return cl_error_set(err, -EPROTONOSUPPORT,
-				    "no local connector for connection type '%s' (supported: file, block, nbd, rbd)",
-				    conn->driver_volume_type ?
-				    conn->driver_volume_type : "");
+		return -EPROTONOSUPPORT;
 	ret = copied_volume_id(conn, volume_id, err);
 	if (!ret)
 		ret = check_no_device(conn->volume_id, err);
@@ -546,19 +570,12 @@ int cl_connection_info_attach(struct cl_context *ctx,
 		ret = cl_kernel_open(&k, err);
 	if (ret)
 		return ret;
-	req.volume_id = conn->volume_id;
 	/* No store to say the size: the file, device or export tells. */
-	req.read_only = mode == CL_ATTACH_RO;
-	req.data = &conn->connection_data;
-	req.nbd_connections = ctx->nbd_connections;
-	req.nbd_io_timeout_ms = ctx->nbd_io_timeout_ms;
-	req.nbd_dead_timeout_ms = ctx->nbd_dead_timeout_ms;
-	ret = type->connect_volume(k, &req, &info, err);
+	ret = connector_device(ctx, k, type, conn, 0, mode == CL_ATTACH_RO,
+			       &info, path, len, err);
 	cl_kernel_close(k);
 	if (ret)
 		return ret;
-	snprintf(path, len, "/dev/%s", info.disk_name);
-	cl_wait_for_node(path);
 	cl_log(ctx, CL_LOG_INFO, "volume %s: attached at %s from a copied connection_info (%s)",
 	       conn->volume_id, path, cl_attach_mode_name(mode));
 	return 0;
