@@ -6,7 +6,8 @@
 #   make            build everything (module, library, CLI, drivers, tests)
 #   make check      install what is needed, build, run every test
 #   make demo       the main job: a volume's life in the test VM
-#   make install    install library, CLI, drivers, udev rules, module (DKMS)
+#   make install    install library, CLI, drivers, system files, module
+#   make uninstall  remove what make install installed
 
 BUILD ?= $(CURDIR)/build
 W ?=
@@ -15,14 +16,31 @@ export BUILD
 # The kernel build tree, looked up when a recipe needs it and not when make
 # starts: `make check` and `make demo` install the headers first. KDIR= on
 # the command line or in the environment overrides it.
+VERSION := $(shell cat $(CURDIR)/VERSION)
+export VERSION
+
+# Where 'make install' puts things (scripts/install-tree has the list);
+# DESTDIR is prepended to each. The system's own directories (udev, units,
+# module loading) are not under PREFIX: that is where they are read.
+DESTDIR ?=
 PREFIX ?= /usr/local
-# systemd units: cinderctl daemon (and what else runs at boot).
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+BASH_COMPLETION_DIR ?= $(PREFIX)/share/bash-completion/completions
+SYSCONFDIR ?= /etc
+UDEVDIR ?= /lib/udev
 SYSTEMD_UNIT_DIR ?= /lib/systemd/system
+MODULES_LOAD_DIR ?= /usr/lib/modules-load.d
+export DESTDIR PREFIX BINDIR LIBDIR INCLUDEDIR MANDIR BASH_COMPLETION_DIR \
+	SYSCONFDIR UDEVDIR SYSTEMD_UNIT_DIR MODULES_LOAD_DIR
 
 kdir = $(or $(KDIR),$(shell $(CURDIR)/scripts/find-kdir))
 
 .PHONY: all module userspace drivers tests kselftest check deps demo \
-	install clean checkpatch bench
+	install install-userspace uninstall uninstall-userspace clean \
+	checkpatch bench abi-baseline
 
 all: module userspace drivers tests
 
@@ -60,14 +78,33 @@ demo:
 checkpatch:
 	scripts/checkpatch kernel/*.c kernel/*.h uapi/linux/cinderblk.h
 
-install: all
-	$(MAKE) -C userspace install
-	$(MAKE) -C drivers install
+# install-userspace is everything but the module (packages build the
+# module with DKMS on the target). Without DESTDIR, the loader's cache and
+# udev learn of the new files.
+install: install-userspace
 	scripts/install-module
-	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
-	for u in systemd/*.service; do \
-		sed 's|@BINDIR@|$(PREFIX)/bin|g' $$u > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$${u#systemd/}; \
-	done
+
+install-userspace: userspace drivers
+	$(MAKE) -C userspace install-files
+	scripts/install-tree install
+	@if [ -z "$(DESTDIR)" ]; then \
+		ldconfig 2>/dev/null || true; \
+		udevadm control --reload 2>/dev/null || true; \
+	fi
+
+uninstall: uninstall-userspace
+	scripts/install-module --remove
+
+uninstall-userspace:
+	scripts/install-tree uninstall
+	@if [ -z "$(DESTDIR)" ]; then ldconfig 2>/dev/null || true; fi
+
+# Record libcinderlib's ABI as the baseline tests/static/abi_test.sh
+# compares with: after an intended change of the public API.
+abi-baseline: userspace
+	abidw --headers-dir userspace/include/cinderlib --drop-private-types \
+		--no-corpus-path --no-show-locs --no-comp-dir-path \
+		$(BUILD)/lib/libcinderlib.so > userspace/lib/libcinderlib.abi
 
 clean:
 	-test -z "$(kdir)" || $(MAKE) -C $(kdir) M=$(CURDIR) clean

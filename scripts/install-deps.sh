@@ -1,22 +1,15 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 #
-# Install the Debian packages that building and testing cinderlib needs.
+# Install the Debian packages that building and testing cinderlib needs
+# (bindep.txt lists them).
 # Idempotent: when everything is present it only asks dpkg and returns.
 set -eu
 
-packages="
-	build-essential pkg-config
-	linux-headers-amd64 linux-image-amd64 linux-source
-	qemu-system-x86 busybox-static kmod cpio
-	libnl-3-dev libnl-genl-3-dev libjson-c-dev libsqlite3-dev uuid-dev
-	libinih-dev
-	fio sparse e2fsprogs xfsprogs util-linux udev lvm2 nbdkit
-	nbd-client qemu-utils libnbd-bin nbdkit-plugin-dev
-	sqlite3 python3 jq iproute2
-	ceph-mon ceph-mgr ceph-osd ceph-common librbd-dev librados-dev
-	postgresql libpq-dev
-"
+# bindep.txt is the one list: its lines for Debian (platform:dpkg) or for
+# every platform, first word.
+packages=$(sed -e 's/#.*//' "$(dirname "$0")/../bindep.txt" |
+	awk 'NF && ($0 !~ /\[/ || $0 ~ /platform:dpkg/) { print $1 }')
 
 missing=
 for p in $packages; do
