@@ -718,6 +718,29 @@ static int cbd_alloc_index(struct cbd_device *cbd, u32 index)
 	return ret == -ENOSPC ? -EEXIST : ret;
 }
 
+/*
+ * Reserve an index for a device not made yet (an empty entry, filled by
+ * idr_replace): @index, or any when CINDERBLK_INDEX_ANY. Spares hold every
+ * free index: one makes room when needed.
+ */
+static int cbd_reserve_index(u32 index, struct netlink_ext_ack *extack)
+{
+	int ret;
+
+	lockdep_assert_held(&cbd_mutex);
+	/* A spare on the index asked for makes room. */
+	if (index != CINDERBLK_INDEX_ANY)
+		cbd_spare_make_room(index);
+	ret = cbd_alloc_index(NULL, index);
+	if (ret == -ENOSPC && !cbd_spare_make_room(CINDERBLK_INDEX_ANY))
+		ret = cbd_alloc_index(NULL, index);
+	if (ret == -EEXIST)
+		NL_SET_ERR_MSG(extack, "device index in use");
+	else if (ret == -ENOSPC)
+		NL_SET_ERR_MSG(extack, "all device indexes are in use");
+	return ret;
+}
+
 /* A device with nothing set up yet but its counters and locks. */
 static struct cbd_device *cbd_alloc_device(bool spare)
 {
@@ -976,13 +999,29 @@ int cbd_dev_add(struct cbd_add_params *p, struct cbd_dev_info *info,
 		return -ENOMEM;
 	}
 	cbd_set_params(cbd, p);
+
+	/*
+	 * The index is reserved (an empty entry: lookups do not see it)
+	 * before the backing is made, so that what the backing names after
+	 * the device (the nbd receivers) has the right name.
+	 */
+	mutex_lock(&cbd_mutex);
+	ret = cbd_reserve_index(p->index, extack);
+	mutex_unlock(&cbd_mutex);
+	if (ret < 0)
+		goto err_release;
+	cbd->index = ret;
 	if (!b) {
 		/* @cbd holds the lower block device of a remap backing. */
 		ret = cbd_backing_create(&p->backing, read_only,
 					 p->logical_block_size, p->size, cbd,
 					 &b, extack);
-		if (ret)
-			goto err_free;
+		if (ret) {
+			mutex_lock(&cbd_mutex);
+			idr_remove(&cbd_idr, cbd->index);
+			mutex_unlock(&cbd_mutex);
+			goto err_release;
+		}
 	}
 	cbd->state = CINDERBLK_STATE_LIVE;
 	cbd->backing = b;
@@ -991,22 +1030,8 @@ int cbd_dev_add(struct cbd_add_params *p, struct cbd_dev_info *info,
 	mutex_lock(&cbd_mutex);
 	ret = cbd_check_stack_depth(b, extack);
 	if (ret)
-		goto err_unlock;
-	/* A spare on the index asked for makes room. */
-	if (p->index != CINDERBLK_INDEX_ANY)
-		cbd_spare_make_room(p->index);
-	ret = cbd_alloc_index(cbd, p->index);
-	/* Spares hold every free index: one makes room. */
-	if (ret == -ENOSPC && !cbd_spare_make_room(CINDERBLK_INDEX_ANY))
-		ret = cbd_alloc_index(cbd, p->index);
-	if (ret < 0) {
-		if (ret == -EEXIST)
-			NL_SET_ERR_MSG(extack, "device index in use");
-		else if (ret == -ENOSPC)
-			NL_SET_ERR_MSG(extack, "all device indexes are in use");
-		goto err_unlock;
-	}
-	cbd->index = ret;
+		goto err_idr;
+	idr_replace(&cbd_idr, cbd, cbd->index);
 
 	cbd_make_limits(cbd, b, &lim);
 	if (cbd->bio_based) {
@@ -1036,10 +1061,10 @@ err_disk:
 	cbd_put_unadded_disk(cbd);
 err_idr:
 	idr_remove(&cbd_idr, cbd->index);
-err_unlock:
 	mutex_unlock(&cbd_mutex);
-	b->ops->release(b);
-err_free:
+err_release:
+	if (b)
+		b->ops->release(b);
 	cbd_free(cbd);
 	return ret;
 }

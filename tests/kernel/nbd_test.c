@@ -10,6 +10,7 @@
  * forced removal while I/O waits, every broken reply, and bad input.
  * After each, live_backing_refs is back where it was: no socket is kept.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -152,6 +153,35 @@ static void nbd_spec(struct cl_dev_spec *spec, struct cbd_dev *d,
 	d->size = ex->size;
 }
 
+/* How many tasks are named @comm (kernel threads are processes here). */
+static int count_tasks(const char *comm)
+{
+	char path[300], name[32];
+	struct dirent *de;
+	int n = 0;
+	DIR *proc;
+	FILE *f;
+
+	proc = opendir("/proc");
+	if (!proc)
+		return -1;
+	while ((de = readdir(proc))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(name, sizeof(name), f)) {
+			name[strcspn(name, "\n")] = '\0';
+			n += strcmp(name, comm) == 0;
+		}
+		fclose(f);
+	}
+	closedir(proc);
+	return n;
+}
+
 static int add_nbd(struct cbd_dev *d, struct cl_dev_spec *spec)
 {
 	return cbd_add_nl_spec(d, spec);
@@ -261,6 +291,13 @@ TEST_F(real, four_connections_carry_data_flush_discard_zeroes)
 	EXPECT_EQ(4, info.connections);
 	EXPECT_EQ(4, info.live_connections);
 	EXPECT_EQ(EXPORT_SIZE, info.size);
+	/* One receiver per connection, named after this device. */
+	for (int i = 0; i < 4; i++) {
+		char comm[32];
+
+		snprintf(comm, sizeof(comm), "cbd%u-nbd%d", self->d.index, i);
+		EXPECT_EQ(1, count_tasks(comm)) TH_LOG("no thread %s", comm);
+	}
 	/* nbdkit's file plugin flushes, trims, zeroes and does FUA. */
 	EXPECT_EQ(CL_DEV_DISCARD | CL_DEV_WRITE_ZEROES | CL_DEV_FUA,
 		  info.flags);
