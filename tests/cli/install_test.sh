@@ -12,17 +12,8 @@ top=${CINDERLIB_TOP:-$(pwd)}
 : "${BUILD:=$top/build}"
 export BUILD
 
-echo "1..12"
-n=0
-result() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		[ -n "${3:-}" ] && head -n 20 "$3" | sed 's/^/#   /'
-	fi
-}
+. "$top/tests/cli/tap.sh"
+plan 12
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/install.XXXXXX")
 trap 'rm -rf "$T"' EXIT

@@ -5,6 +5,7 @@
 #   ok NAME CMD...    "ok" when CMD succeeds, else "not ok" (output shown)
 #   run CMD...        run CMD: stdout in $out, stderr in $err, status in $rc
 #   status_is N NAME  ok when the last run exited with N
+#   result S NAME [F] "ok" when S is 0, else "not ok" and the end of file F
 #   mkstate           a private state dir in $T with a config file $CONF
 # Every test sources this, calls plan, then mkstate; cleanup is automatic.
 
@@ -18,7 +19,14 @@ plan() {
 }
 
 tap_result() {
-	local status=$1 name=$2
+	result "$1" "$2"
+	[ "$1" = 0 ] ||
+		{ echo "last stdout:"; echo "${out-}"; echo "last stderr:"; echo "${err-}"; } |
+		head -n 30 | sed 's/^/#   /'
+}
+
+result() {
+	local status=$1 name=$2 file=${3:-}
 
 	tap_count=$((tap_count + 1))
 	if [ "$status" = 0 ]; then
@@ -26,9 +34,11 @@ tap_result() {
 	else
 		echo "not ok $tap_count - $name"
 		tap_failed=$((tap_failed + 1))
-		{ echo "last stdout:"; echo "${out-}"; echo "last stderr:"; echo "${err-}"; } |
-			head -n 30 | sed 's/^/#   /'
+		if [ -n "$file" ] && [ -f "$file" ]; then
+			tail -n 25 "$file" | sed 's/^/#   /'
+		fi
 	fi
+	return 0
 }
 
 ok() {

@@ -12,17 +12,8 @@ set -u
 top=${CINDERLIB_TOP:-$(pwd)}
 : "${BUILD:=$top/build}"
 
-echo "1..7"
-n=0
-result() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		[ -n "${3:-}" ] && tail -n 25 "$3" | sed 's/^/#   /'
-	fi
-}
+. "$top/tests/cli/tap.sh"
+plan 7
 
 version=$(cat "$top/VERSION")
 out=$BUILD/deb
