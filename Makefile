@@ -8,6 +8,7 @@
 #   make demo       the main job: a volume's life in the test VM
 #   make install    install library, CLI, drivers, system files, module
 #   make uninstall  remove what make install installed
+#   make docs       the documentation into build/docs/html
 
 BUILD ?= $(CURDIR)/build
 W ?=
@@ -40,7 +41,7 @@ kdir = $(or $(KDIR),$(shell $(CURDIR)/scripts/find-kdir))
 
 .PHONY: all module userspace drivers tests kselftest check deps demo \
 	install install-userspace uninstall uninstall-userspace clean \
-	checkpatch bench abi-baseline
+	checkpatch bench abi-baseline docs
 
 all: module userspace drivers tests
 
@@ -105,6 +106,15 @@ abi-baseline: userspace
 	abidw --headers-dir userspace/include/cinderlib --drop-private-types \
 		--no-corpus-path --no-show-locs --no-comp-dir-path \
 		$(BUILD)/lib/libcinderlib.so > userspace/lib/libcinderlib.abi
+
+# The documentation (doc/source, Sphinx with the OpenStack theme) into
+# $(BUILD)/docs/html: doxygen first, the public headers' comments as XML
+# for the API reference, then Sphinx, where a warning is an error.
+docs:
+	@mkdir -p $(BUILD)/docs/doxygen
+	DOXYGEN_OUTPUT_DIR=$(abspath $(BUILD))/docs/doxygen doxygen doc/Doxyfile
+	CINDERLIB_DOXYGEN_XML=$(abspath $(BUILD))/docs/doxygen/xml \
+		sphinx-build -W --keep-going -b html doc/source $(BUILD)/docs/html
 
 clean:
 	-test -z "$(kdir)" || $(MAKE) -C $(kdir) M=$(CURDIR) clean

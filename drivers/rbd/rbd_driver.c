@@ -8,7 +8,7 @@
  * in Cinder's driver; chains longer than rbd_max_clone_depth are
  * flattened. A volume whose hidden snapshots still have clones cannot
  * vanish under them: it is renamed volume-<id>.deleted and removed when
- * its last clone goes (docs/drivers/rbd.md).
+ * its last clone goes (doc/source/drivers/rbd.rst).
  */
 #include <errno.h>
 #include <fcntl.h>

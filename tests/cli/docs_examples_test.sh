@@ -1,17 +1,19 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# The documentation's examples are real: every docs/examples/*.c compiles
-# against the build tree without warnings and runs with a private state
-# directory (local_attach only where the cinderblk module is loaded and we
-# are root), every example is shown by a page, and every cinderctl command
-# line in the pages' shell blocks names an existing command with options
-# that its --help lists.
+# The documentation's examples are real: every doc/source/examples/*.c
+# compiles against the build tree without warnings and runs with a private
+# state directory (local_attach only where the cinderblk module is loaded
+# and we are root), every example is shown by a page, and every cinderctl
+# command line in the pages' shell code blocks (reStructuredText
+# code-block directives of sh, console, shell or bash) names an existing
+# command with options that its --help lists.
 set -u
 top=${CINDERLIB_TOP:-$(pwd)}
 : "${BUILD:=$top/build}"
 CINDERCTL=$BUILD/bin/cinderctl
-examples=$top/docs/examples
+docs=$top/doc/source
+examples=$docs/examples
 
 echo "1..12"
 n=0
@@ -86,7 +88,7 @@ else
 fi
 
 # --- the pages ----------------------------------------------------------------
-pages=("$top"/docs/usage.md "$top"/docs/topics/*.md)
+mapfile -t pages < <(find "$docs" -name '*.rst' | sort)
 missing=0
 for f in "$examples"/*.c; do
 	if ! grep -q "examples/$(basename "$f")" "${pages[@]}" 2>/dev/null; then
@@ -114,14 +116,29 @@ def help_of(words):
         helps[key] = p.stdout if p.returncode == 0 else None
     return helps[key]
 
-for page in pages:
-    block = False
+SHELL = ("sh", "console", "shell", "bash")
+DIRECTIVE = re.compile(r"^(\s*)\.\. (?:code-block|code|sourcecode)::\s*(\S*)\s*$")
+
+def shell_lines(page):
+    """(line number, line) of every line inside a shell code block."""
+    block = None            # indentation of the directive, when in a shell block
     for lineno, line in enumerate(open(page, encoding="utf-8"), 1):
-        if line.startswith("```"):
-            block = line.strip() in ("```sh", "```console", "```shell")
+        m = DIRECTIVE.match(line)
+        if m:
+            block = len(m.group(1)) if m.group(2) in SHELL else None
             continue
-        if not block:
+        if block is None or not line.strip():
             continue
+        indent = len(line) - len(line.lstrip())
+        if indent <= block:
+            block = None    # the text after the block
+            continue
+        if line.lstrip().startswith(":"):
+            continue        # an option of the directive (:caption: ...)
+        yield lineno, line
+
+for page in pages:
+    for lineno, line in shell_lines(page):
         for m in re.finditer(r"\bcinderctl\s+([^|;&)>`#]*)", line):
             try:
                 words = shlex.split(m.group(1))
@@ -141,8 +158,8 @@ for page in pages:
             seen += 1
             cmd = args[:1] if args[0] in ("dump", "load", "drivers") else args[:2]
             text = help_of(cmd)
-            where = "%s:%d: cinderctl %s" % (page.split("/docs/")[-1], lineno,
-                                            m.group(1).strip())
+            where = "%s:%d: cinderctl %s" % (page.split("/doc/source/")[-1],
+                                            lineno, m.group(1).strip())
             if text is None:
                 print("no such command:", where)
                 bad += 1

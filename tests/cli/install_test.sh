@@ -70,7 +70,7 @@ export CINDERLIB_STATE_DIR=$T/state
 export PKG_CONFIG_PATH=$D$libdir/pkgconfig PKG_CONFIG_SYSROOT_DIR=$D
 [ "$(pkg-config --modversion cinderlib)" = "$version" ] &&
 	cc -std=c11 -Wall -Werror -o "$T/first_program" \
-		"$top/docs/examples/first_program.c" \
+		"$top/doc/source/examples/first_program.c" \
 		$(pkg-config --cflags --libs cinderlib) >"$T/cc" 2>&1 &&
 	"$T/first_program" "$T/vols" >"$T/cc" 2>&1 &&
 	grep -Eq '^volume [0-9a-f-]{36}: deleted$' "$T/cc"
