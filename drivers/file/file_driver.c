@@ -94,7 +94,6 @@ static int file_setup(const struct cl_driver_config *cfg, void **priv,
 {
 	const char *dir = cl_driver_option_get(cfg, file_options,
 					       "file_volume_dir");
-	const char *v;
 	struct file_backend *fb;
 	bool create = false;
 	struct stat st;
@@ -109,12 +108,8 @@ static int file_setup(const struct cl_driver_config *cfg, void **priv,
 		return cl_error_set(err, -ENOMEM, "out of memory");
 	}
 	fb->dirfd = -1;
-	v = cl_driver_option_get(cfg, file_options, "file_volume_dir_create");
-	create = v && (!strcmp(v, "true") || !strcmp(v, "yes") ||
-		       !strcmp(v, "1") || !strcmp(v, "on"));
-	v = cl_driver_option_get(cfg, file_options, "file_use_reflink");
-	fb->reflink = !v || !(!strcmp(v, "false") || !strcmp(v, "no") ||
-			      !strcmp(v, "0") || !strcmp(v, "off"));
+	create = cl_driver_option_bool(cfg, file_options, "file_volume_dir_create");
+	fb->reflink = cl_driver_option_bool(cfg, file_options, "file_use_reflink");
 	fb->reserved_percentage =
 		atoi(cl_driver_option_get(cfg, file_options,
 					  "reserved_percentage"));

@@ -100,10 +100,7 @@ static const char *opt(const struct cl_driver_config *cfg, const char *name)
 
 static bool opt_bool(const struct cl_driver_config *cfg, const char *name)
 {
-	const char *v = opt(cfg, name);
-
-	return v && (!strcasecmp(v, "true") || !strcasecmp(v, "yes") ||
-		     !strcmp(v, "1") || !strcasecmp(v, "on"));
+	return cl_driver_option_bool(cfg, lvm_options, name);
 }
 
 /* "1M", "512K", "4096": bytes, 0 when invalid. */

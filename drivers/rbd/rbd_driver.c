@@ -77,10 +77,7 @@ static const char *opt(const struct cl_driver_config *cfg, const char *name)
 
 static bool opt_bool(const struct cl_driver_config *cfg, const char *name)
 {
-	const char *v = opt(cfg, name);
-
-	return !strcasecmp(v, "true") || !strcasecmp(v, "yes") ||
-	       !strcmp(v, "1") || !strcasecmp(v, "on");
+	return cl_driver_option_bool(cfg, rbd_options, name);
 }
 
 static int opt_int(const struct cl_driver_config *cfg, const char *name)

@@ -15,7 +15,7 @@ src=$top/doc/source
 n=0
 
 echo "TAP version 13"
-echo "1..5"
+echo "1..6"
 
 result() { # STATUS NAME [DETAIL]
 	n=$((n + 1))
@@ -91,6 +91,13 @@ result $? "every page of doc/source is in the toctree ($(echo "$out" | tail -n 1
 left=$(cd "$top" && find docs doc -name '*.md' 2>/dev/null)
 [ -z "$left" ]
 result $? "no Markdown page is left under docs/ or doc/" "$left"
+
+# 2b. Configuration examples load as written: the INI parser keeps a '#'
+# after a value as part of the value (only ';' starts an inline comment).
+inline=$(cd "$top" && grep -nE '^[[:space:]]*[a-z_]+[[:space:]]*=[^#]*[[:space:]]#' \
+	$(find doc/source -name '*.rst') docs/man/*.[0-9])
+[ -z "$inline" ]
+result $? "no configuration example puts a '#' comment after a value" "$inline"
 
 reason=
 for tool in sphinx-build doxygen python3; do

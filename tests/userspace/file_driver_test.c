@@ -242,4 +242,46 @@ TEST_F(data, failed_copy_leaves_nothing)
 	cl_volume_list_free(&l);
 }
 
+/* Booleans read in any case, as the option check accepts them. */
+TEST(booleans_in_any_case)
+{
+	static const struct {
+		const char *value;
+		bool creates;
+	} cases[] = {
+		{ "True", true }, { "YES", true }, { "On", true },
+		{ "False", false }, { "NO", false }, { "off", false },
+	};
+	struct tenv t;
+	struct stat st;
+
+	ASSERT_EQ(0, tenv_init(&t, "memory"));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cl_dict opts = { 0 };
+		struct cl_backend *be = NULL;
+		char dir[PATH_MAX + 16];
+		char name[16];
+		int ret;
+
+		snprintf(dir, sizeof(dir), "%s/%zu", t.voldir, i);
+		snprintf(name, sizeof(name), "b%zu", i);
+		cl_dict_set(&opts, "volume_driver", "file");
+		cl_dict_set(&opts, "file_volume_dir", dir);
+		cl_dict_set(&opts, "file_volume_dir_create", cases[i].value);
+		ret = cl_backend_open(t.ctx, name, &opts, &be, &t.err);
+		cl_dict_clear(&opts);
+		if (cases[i].creates) {
+			EXPECT_EQ(0, ret) TH_LOG("%s: %s", cases[i].value, t.err.msg);
+			EXPECT_EQ(0, stat(dir, &st)) TH_LOG("%s made no directory",
+							    cases[i].value);
+		} else {
+			EXPECT_GT(0, ret) TH_LOG("%s made the directory",
+						 cases[i].value);
+			EXPECT_NE(0, stat(dir, &st));
+		}
+		cl_error_clear(&t.err);
+	}
+	tenv_fini(&t);
+}
+
 TEST_HARNESS_MAIN

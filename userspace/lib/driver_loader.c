@@ -349,6 +349,16 @@ const char *cl_driver_option_get(const struct cl_driver_config *cfg,
 	return NULL;
 }
 
+bool cl_driver_option_bool(const struct cl_driver_config *cfg,
+			   const struct cl_driver_option *table,
+			   const char *name)
+{
+	const char *v = cl_driver_option_get(cfg, table, name);
+	bool b = false;
+
+	return v && cl_parse_bool(v, &b) == 0 && b;
+}
+
 const char *cl_option_type_name(enum cl_option_type type)
 {
 	switch (type) {

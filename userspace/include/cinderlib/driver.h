@@ -139,6 +139,16 @@ CL_API const char *cl_driver_option_get(const struct cl_driver_config *cfg,
 					const struct cl_driver_option *table,
 					const char *name);
 
+/**
+ * Option @p name as a boolean: true, yes, on or 1 (in any case) is true,
+ * anything else false; the table's default when it is not configured.
+ * The library validated the configured value against the table already.
+ * For drivers.
+ */
+CL_API bool cl_driver_option_bool(const struct cl_driver_config *cfg,
+				  const struct cl_driver_option *table,
+				  const char *name);
+
 /** Put in the driver's one source file that defines the ops. */
 #define CL_DRIVER_EXPORT __attribute__((visibility("default")))
 
