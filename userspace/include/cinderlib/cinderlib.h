@@ -173,7 +173,7 @@ struct cl_volume {
 	char *source_volid;		/**< set for clones */
 	char *snapshot_id;		/**< set for volumes made from snapshots */
 	char *backend_name;		/**< volume_backend_name */
-	char *host;			/**< "host@backend#pool" as in Cinder */
+	char *host;			/**< "host@backend", as Cinder writes it before "#pool" */
 	int64_t created_at;		/**< µs since the epoch */
 	int64_t updated_at;		/**< µs since the epoch, changes at every save */
 };
@@ -842,7 +842,10 @@ CL_API int cl_connector_published(struct cl_context *ctx, const char *host,
  */
 CL_API int cl_connector_unpublish(struct cl_context *ctx, const char *host,
 				  struct cl_error *err);
-/** True when connection_info of this type can be attached here ("file", "block"). */
+/**
+ * True when connection_info of this type can be attached here: "file",
+ * "block", "nbd" and "rbd".
+ */
 CL_API bool cl_connector_supported(const char *driver_volume_type);
 
 /**
