@@ -34,8 +34,14 @@ SYSCONFDIR ?= /etc
 UDEVDIR ?= /lib/udev
 SYSTEMD_UNIT_DIR ?= /lib/systemd/system
 MODULES_LOAD_DIR ?= /usr/lib/modules-load.d
-export DESTDIR PREFIX BINDIR LIBDIR INCLUDEDIR MANDIR BASH_COMPLETION_DIR \
-	SYSCONFDIR UDEVDIR SYSTEMD_UNIT_DIR MODULES_LOAD_DIR
+# Handed to scripts/install-tree only, not exported: 'make check' would
+# hand them to every test (and a test's own 'make install PREFIX=...'
+# would then keep these).
+INSTALL_DIRS = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" BINDIR="$(BINDIR)" \
+	LIBDIR="$(LIBDIR)" INCLUDEDIR="$(INCLUDEDIR)" MANDIR="$(MANDIR)" \
+	BASH_COMPLETION_DIR="$(BASH_COMPLETION_DIR)" SYSCONFDIR="$(SYSCONFDIR)" \
+	UDEVDIR="$(UDEVDIR)" SYSTEMD_UNIT_DIR="$(SYSTEMD_UNIT_DIR)" \
+	MODULES_LOAD_DIR="$(MODULES_LOAD_DIR)"
 
 kdir = $(or $(KDIR),$(shell $(CURDIR)/scripts/find-kdir))
 
@@ -83,21 +89,21 @@ checkpatch:
 # module with DKMS on the target). Without DESTDIR, the loader's cache and
 # udev learn of the new files.
 install: install-userspace
-	scripts/install-module
+	DESTDIR="$(DESTDIR)" scripts/install-module
 
 install-userspace: userspace drivers
 	$(MAKE) -C userspace install-files
-	scripts/install-tree install
+	$(INSTALL_DIRS) scripts/install-tree install
 	@if [ -z "$(DESTDIR)" ]; then \
 		ldconfig 2>/dev/null || true; \
 		udevadm control --reload 2>/dev/null || true; \
 	fi
 
 uninstall: uninstall-userspace
-	scripts/install-module --remove
+	DESTDIR="$(DESTDIR)" scripts/install-module --remove
 
 uninstall-userspace:
-	scripts/install-tree uninstall
+	$(INSTALL_DIRS) scripts/install-tree uninstall
 	@if [ -z "$(DESTDIR)" ]; then ldconfig 2>/dev/null || true; fi
 
 # Record libcinderlib's ABI as the baseline tests/static/abi_test.sh
